@@ -8,7 +8,7 @@ from typing import Any
 
 from .engine import ConstraintResult, Decision, DutyResult, RuleResult
 from .model import LogicalConstraint, Rule
-from .values import Kind, display
+from .values import Kind
 from .vocab import ODRL, short
 
 _PHRASES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {

@@ -6,7 +6,7 @@ cached and compared. Parsing (`policies.parse`) builds it; `policies.serialize` 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +74,7 @@ class Asset:
     source: str | None = None
 
 
-class RuleKind(str, Enum):
+class RuleKind(StrEnum):
     PERMISSION = "permission"
     PROHIBITION = "prohibition"
     OBLIGATION = "obligation"

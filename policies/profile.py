@@ -16,11 +16,11 @@ from .request import Request, World
 from .values import Elapsed, Kind, ValueFormatError, coerce, display
 from .vocab import CC, JNT, JNT_PROFILE, ODRL, expand_curie, short
 
-O = ODRL
-ORDER_OPS = frozenset(O + op for op in ("eq", "neq", "lt", "lteq", "gt", "gteq"))
-SET_OPS = frozenset(O + op for op in ("eq", "neq", "isAnyOf", "isNoneOf", "isAllOf", "hasPart", "isPartOf"))
-CONCEPT_OPS = SET_OPS | {O + "isA"}
-SPATIAL_OPS = frozenset(O + op for op in ("eq", "neq", "isPartOf", "isAnyOf", "isNoneOf", "hasPart"))
+_O = ODRL
+ORDER_OPS = frozenset(_O + op for op in ("eq", "neq", "lt", "lteq", "gt", "gteq"))
+SET_OPS = frozenset(_O + op for op in ("eq", "neq", "isAnyOf", "isNoneOf", "isAllOf", "hasPart", "isPartOf"))
+CONCEPT_OPS = SET_OPS | {_O + "isA"}
+SPATIAL_OPS = frozenset(_O + op for op in ("eq", "neq", "isPartOf", "isAnyOf", "isNoneOf", "hasPart"))
 
 CATEGORY_NS = JNT + "category/"
 CATEGORIES = {
@@ -42,7 +42,7 @@ CHANNELS = ("http-pull", "http-push", "stream")
 # fulfilled before the action (ODRL Formal Semantics). A violated duty always blocks.
 POST_DUTY_ACTIONS = frozenset(
     {
-        O + "attribute", O + "inform", O + "delete", O + "nextPolicy", O + "anonymize", O + "watermark",
+        _O + "attribute", _O + "inform", _O + "delete", _O + "nextPolicy", _O + "anonymize", _O + "watermark",
         CC + "Attribution", CC + "Notice", CC + "ShareAlike", CC + "SourceCode",
     }
 )
@@ -142,46 +142,46 @@ def _count(req: Request, world: World) -> int:
 
 
 _OPERANDS = [
-    LeftOperand(O + "dateTime", Kind.DATETIME, ORDER_OPS, "la date d'accès", "the access date",
+    LeftOperand(_O + "dateTime", Kind.DATETIME, ORDER_OPS, "la date d'accès", "the access date",
                 "l'heure de l'évaluation", "the time of evaluation",
                 lambda r, w: w.current_time()),
-    LeftOperand(O + "elapsedTime", Kind.DURATION, ORDER_OPS, "la durée écoulée depuis l'accord",
+    LeftOperand(_O + "elapsedTime", Kind.DURATION, ORDER_OPS, "la durée écoulée depuis l'accord",
                 "the time elapsed since the agreement",
                 "durée entre la signature de l'accord et l'évaluation (zéro avant l'accord)",
                 "time between the agreement signature and the evaluation (zero before the agreement)",
                 _elapsed),
-    LeftOperand(O + "count", Kind.INTEGER, ORDER_OPS, "le nombre d'utilisations", "the number of uses",
+    LeftOperand(_O + "count", Kind.INTEGER, ORDER_OPS, "le nombre d'utilisations", "the number of uses",
                 "utilisations déjà enregistrées pour l'accord, plus celle demandée",
                 "uses already recorded for the agreement, plus the requested one",
                 lambda r, w: _count(r, w), normalise=lambda d: d,
                 shown=lambda v, lang: display(v)),
-    LeftOperand(O + "purpose", Kind.IRI, CONCEPT_OPS, "la finalité", "the purpose",
+    LeftOperand(_O + "purpose", Kind.IRI, CONCEPT_OPS, "la finalité", "the purpose",
                 "finalité déclarée par le consommateur", "purpose declared by the consumer",
                 lambda r, w: r.purpose, normalise=purpose_iri, hierarchy=broader_closure,
                 shown=lambda v, lang: purpose_label(v, lang)),
-    LeftOperand(JNT + "recipientCategory", Kind.IRI, SET_OPS - {O + "isAllOf", O + "hasPart"},
+    LeftOperand(JNT + "recipientCategory", Kind.IRI, SET_OPS - {_O + "isAllOf", _O + "hasPart"},
                 "la catégorie du destinataire", "the recipient category",
                 "catégorie inscrite dans l'attestation d'adhésion vérifiée", "category in the verified membership credential",
                 lambda r, w: r.category, normalise=_category, shown=_category_shown),
-    LeftOperand(O + "recipient", Kind.IRI, SET_OPS - {O + "isAllOf", O + "hasPart"},
+    LeftOperand(_O + "recipient", Kind.IRI, SET_OPS - {_O + "isAllOf", _O + "hasPart"},
                 "le destinataire", "the recipient",
                 "identifiant (DID) vérifié du demandeur", "verified identifier (DID) of the requester",
                 lambda r, w: r.assignee),
-    LeftOperand(O + "spatial", Kind.GEOMETRY, SPATIAL_OPS, "l'emprise demandée", "the requested area",
+    LeftOperand(_O + "spatial", Kind.GEOMETRY, SPATIAL_OPS, "l'emprise demandée", "the requested area",
                 "zone demandée par le consommateur (territoire nommé ou géométrie)",
                 "area requested by the consumer (named territory or geometry)",
                 lambda r, w: r.area, normalise=_spatial_value, shown=_area_shown),
-    LeftOperand(O + "industry", Kind.STRING, SET_OPS - {O + "isAllOf", O + "hasPart"},
+    LeftOperand(_O + "industry", Kind.STRING, SET_OPS - {_O + "isAllOf", _O + "hasPart"},
                 "le secteur d'activité", "the industry",
                 "nature de l'organisme inscrite dans l'attestation d'adhésion",
                 "kind of organisation in the membership credential",
                 lambda r, w: r.industry, normalise=lambda s: s.strip()),
-    LeftOperand(O + "deliveryChannel", Kind.IRI, SET_OPS - {O + "isAllOf", O + "hasPart"},
+    LeftOperand(_O + "deliveryChannel", Kind.IRI, SET_OPS - {_O + "isAllOf", _O + "hasPart"},
                 "le canal de livraison", "the delivery channel",
                 "mode de transfert demandé (http-pull, http-push, stream)",
                 "requested transfer mode (http-pull, http-push, stream)",
                 lambda r, w: r.delivery_channel, normalise=_channel, shown=_short_name(CHANNEL_NS)),
-    LeftOperand(O + "fileFormat", Kind.STRING, SET_OPS - {O + "isAllOf", O + "hasPart"},
+    LeftOperand(_O + "fileFormat", Kind.STRING, SET_OPS - {_O + "isAllOf", _O + "hasPart"},
                 "le format de fichier", "the file format",
                 "type de média demandé (IANA)", "requested media type (IANA)",
                 lambda r, w: r.file_format, normalise=_media_type),

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from enum import Enum
+from enum import StrEnum
 
 import isodate
 
@@ -20,7 +20,7 @@ from .model import IRI, Literal, Value
 from .vocab import RDF, XSD, expand_curie
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     DATETIME = "dateTime"
     DURATION = "duration"
     NUMBER = "number"
