@@ -140,7 +140,7 @@ def to_turtle(policy: Policy) -> str:
     nquads = jsonld.to_rdf(doc, {"format": "application/n-quads", "documentLoader": document_loader,
                                  "expandContext": {"@vocab": ODRL}})
     graph = rdflib.Graph()
-    graph.parse(data=nquads, format="nquads")
+    graph.parse(data=nquads, format="nt")  # no named graph: N-Quads here are N-Triples
     graph.bind("odrl", ODRL)
     graph.bind("xsd", XSD)
     graph.bind("jnt", "https://w3id.org/jnt/odrl/")
