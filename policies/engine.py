@@ -19,7 +19,7 @@ from .normalize import NormalPolicy, Resolver, normalize
 from .profile import LEFT_OPERANDS, POST_DUTY_ACTIONS, LeftOperand
 from .request import Request, World
 from .values import Kind, compare_order
-from .vocab import ODRL, action_closure
+from .vocab import ODRL, action_closure, canonical_action
 
 EQ, NEQ, LT, LTEQ, GT, GTEQ = (ODRL + o for o in ("eq", "neq", "lt", "lteq", "gt", "gteq"))
 IS_A, HAS_PART, IS_PART_OF, IS_ALL_OF, IS_ANY_OF, IS_NONE_OF = (
@@ -226,7 +226,7 @@ class _Duty:
 
     def __init__(self, rule: Rule):
         self.rule = rule
-        self.action = rule.action.iri if rule.action else None
+        self.action = canonical_action(rule.action.iri) if rule.action else None
         self.constraints = [_compile_constraint(c) for c in rule.constraints]
         self.post = self.action in POST_DUTY_ACTIONS
 
@@ -254,7 +254,8 @@ class _Rule:
     def __init__(self, rule: Rule):
         self.rule = rule
         action = rule.action
-        self.action = action.iri if action else None
+        # A rule on a deprecated action (write) governs its replacement (modify), as requests do.
+        self.action = canonical_action(action.iri) if action else None
         self.refinements = [_compile_constraint(c) for c in action.refinements] if action else []
         self.target: Asset | None = rule.target
         self.assignee: Party | None = rule.assignee
@@ -355,7 +356,7 @@ class CompiledPolicy:
             outcome, reason = NOT_APPLICABLE, "no-applicable-rule"
         if outcome == PERMIT:
             for r in permitted:
-                duties.extend(r.duties)
+                duties.extend(d for d in r.duties if d.state != "fulfilled")
             for obligation in self.obligations:
                 result = obligation.evaluate(request, world)
                 if result.state != "fulfilled":

@@ -195,14 +195,14 @@ def summary(decision: Decision, lang: str) -> str:
         if decision.reason == "conflict-prohibit":
             text += " (conflit résolu par la stratégie prohibit)" if fr else " (conflict resolved by strategy prohibit)"
         return text
-    if decision.reason == "conflict-void":
-        return ("refusé : une permission et une interdiction s'appliquent ensemble ; sans stratégie perm ou prohibit "
-                "la politique est nulle (invalid)") if fr else (
-            "denied: a permission and a prohibition both apply; without a perm or prohibit strategy the policy is void "
-            "(invalid)")
-    best = _best_failed_permission(decision)
     prefix = "refusé" if decision.behaviour == "closed" else "autorisé (monde ouvert)"
     prefix_en = "denied" if decision.behaviour == "closed" else "permitted (open world)"
+    if decision.reason == "conflict-void":
+        return (f"{prefix} : une permission et une interdiction s'appliquent ensemble ; sans stratégie perm ou "
+                "prohibit la politique est nulle (invalid)") if fr else (
+            f"{prefix_en}: a permission and a prohibition both apply; without a perm or prohibit strategy the policy "
+            "is void (invalid)")
+    best = _best_failed_permission(decision)
     if best is None:
         return f"{prefix} : la politique ne contient aucune permission" if fr else f"{prefix_en}: the policy holds no permission"
     reasons = _failure_reasons(best, lang)

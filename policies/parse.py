@@ -118,7 +118,8 @@ def _jsonld_reason(exc: Exception) -> str:
     while current is not None:
         if isinstance(current, jld.ContextNotShipped):
             return str(current)
-        msg = getattr(current, "message", None) or str(current).splitlines()[0]
+        args = getattr(current, "args", ())
+        msg = args[0] if args and isinstance(args[0], str) else str(current).splitlines()[0]
         code = getattr(current, "code", None)
         messages.append(f"{msg} ({code})" if code else msg)
         current = getattr(current, "cause", None) or current.__cause__
@@ -130,7 +131,8 @@ def _turtle_nodes(text: str) -> NodeMap:
 
     graph = rdflib.Graph()
     try:
-        graph.parse(data=text, format="turtle")
+        with _LITERALS_AS_WRITTEN:
+            graph.parse(data=text, format="turtle")
     except Exception as exc:  # rdflib raises several unrelated types for syntax errors
         reason = str(exc).strip().splitlines()
         detail = " ".join(line.strip() for line in reason[:3])
@@ -162,7 +164,9 @@ def _turtle_nodes(text: str) -> NodeMap:
         return {"@id": key(term)}
 
     nodes: NodeMap = {}
-    for s, p, o in graph:
+    # RDF graphs are unordered: sort the triples so that rules and constraints (and so explanations) always come
+    # out in the same order for the same document.
+    for s, p, o in sorted(graph, key=lambda triple: tuple(str(t) for t in triple)):
         node = nodes.setdefault(key(s), {"@id": key(s)})
         if p == rdflib.RDF.type:
             node.setdefault("@type", []).append(str(o))
@@ -171,6 +175,32 @@ def _turtle_nodes(text: str) -> NodeMap:
     for item in list_nodes:
         nodes.pop(key(item), None)
     return nodes
+
+
+class _LiteralsAsWritten:
+    """Keep literals' lexical forms as written while rdflib parses (it normalises `...Z` to `+00:00` otherwise);
+    the switch is a module global of rdflib, so it is held under a lock."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        import rdflib
+
+        self._lock.acquire()
+        self._saved = rdflib.NORMALIZE_LITERALS
+        rdflib.NORMALIZE_LITERALS = False
+
+    def __exit__(self, *exc: object) -> None:
+        import rdflib
+
+        rdflib.NORMALIZE_LITERALS = self._saved
+        self._lock.release()
+
+
+_LITERALS_AS_WRITTEN = _LiteralsAsWritten()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -207,7 +237,7 @@ class _Walker:
     def term(self, item: Any, path: str, what: str) -> str | None:
         """An IRI naming a vocabulary term, tolerant of the ways JSON-LD producers write it."""
         if isinstance(item, dict) and "@id" in item:
-            iri = item["@id"]
+            iri = expand_curie(item["@id"])
             if iri.startswith("_:"):
                 self.err(path, "blank-term", f"{what} : un nœud anonyme n'est pas un terme", f"{what}: a blank node is not a term")
                 return None

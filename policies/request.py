@@ -46,5 +46,12 @@ class World:
     duty_states: dict[str, str] = field(default_factory=dict)  # duty uid -> fulfilled | violated | not-set
     performed: set[str] = field(default_factory=set)  # actions already performed (duty fulfilment)
 
+    def __post_init__(self) -> None:
+        # A time without a zone is UTC (docs/policy-profile.md), never the machine's local time.
+        if self.now is not None and self.now.tzinfo is None:
+            self.now = self.now.replace(tzinfo=UTC)
+        if self.agreement_start is not None and self.agreement_start.tzinfo is None:
+            self.agreement_start = self.agreement_start.replace(tzinfo=UTC)
+
     def current_time(self) -> datetime:
         return self.now if self.now is not None else datetime.now(UTC)

@@ -40,7 +40,10 @@ def _value(value: Value) -> Any:
 
 def _constraint(c: AnyConstraint) -> dict[str, Any]:
     if not isinstance(c, Constraint):
-        return {_LOGICAL[c.operator]: [_constraint(x) for x in c.operands], **({"@id": c.uid} if c.uid else {})}
+        operands = [_constraint(x) for x in c.operands]
+        # Only andSequence is ordered: JSON-LD arrays are sets unless written as @list.
+        value = {"@list": operands} if c.operator == ODRL + "andSequence" else operands
+        return {_LOGICAL[c.operator]: value, **({"@id": c.uid} if c.uid else {})}
     out: dict[str, Any] = {}
     if c.uid:
         out["@id"] = c.uid

@@ -177,6 +177,8 @@ def offer_template(licence_key: str, access: str, restrictions: Restrictions | N
         targets=(Asset(target),) if target else (),
         assigners=(Party(assigner),) if assigner else (),
         profiles=(JNT_PROFILE,),
+        # The permission on `use` also covers `distribute`: the prohibition must win, not void the policy.
+        conflict="prohibit" if prohibitions else None,
         metadata={"licence": lic.iri, "accessRights": ACCESS_RIGHTS[mode]},
     )
 

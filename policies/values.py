@@ -110,7 +110,7 @@ def coerce(value: Value, kind: Kind):
         return number
     if kind is Kind.IRI:
         if isinstance(value, IRI):
-            return value.value
+            return expand_curie(value.value)
         return expand_curie(value.lexical.strip())
     if kind is Kind.STRING:
         return value.value if isinstance(value, IRI) else value.lexical
@@ -154,8 +154,9 @@ def compare_order(left, right) -> int:
 def display(value) -> str:
     """A short human form of a Python value for explanations."""
     if isinstance(value, datetime):
-        text = value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-        return text
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, timedelta | isodate.Duration):
         return isodate.duration_isoformat(value)
     if isinstance(value, Decimal):
