@@ -19,7 +19,7 @@ _PHRASES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     "lteq": (("est au plus", "dépasse"), ("is at most", "exceeds")),
     "gt": (("est supérieur(e) à", "n'est pas supérieur(e) à"), ("is greater than", "is not greater than")),
     "gteq": (("est au moins", "est inférieur(e) à"), ("is at least", "is less than")),
-    "isA": (("est un(e)", "n'est pas un(e)"), ("is a", "is not a")),
+    "isA": (("relève de", "ne relève pas de"), ("is a", "is not a")),
     "hasPart": (("contient", "ne contient pas"), ("contains", "does not contain")),
     "isPartOf": (("est inclus(e) dans", "n'est pas inclus(e) dans"), ("lies within", "does not lie within")),
     "isAllOf": (("comprend tous", "ne comprend pas tous"), ("includes all of", "does not include all of")),
@@ -75,7 +75,12 @@ def _phrase(compiled: Any, satisfied: bool, lang: str) -> str:
     table = _TIME_PHRASES if compiled.spec.kind is Kind.DATETIME and op in _TIME_PHRASES else _PHRASES
     fr, en = table[op]
     pair = fr if lang == "fr" else en
-    return pair[0] if satisfied else pair[1]
+    return _agree(pair[0] if satisfied else pair[1], compiled.spec.feminine)
+
+
+def _agree(text: str, feminine: bool) -> str:
+    """French agreement of the '(e)' forms with the operand's gender."""
+    return text.replace("(e)", "e" if feminine else "")
 
 
 def _rights(compiled: Any, lang: str) -> str:
@@ -98,7 +103,8 @@ def constraint_text(result: ConstraintResult, lang: str) -> str:
     label = spec.label(lang)
     if result.missing:
         if lang == "fr":
-            return f"{label} n'est pas renseigné(e) dans la demande (attendu : {short(compiled.op)} {_rights(compiled, lang)})"
+            missing = _agree("n'est pas renseigné(e)", spec.feminine)
+            return f"{label} {missing} dans la demande (attendu : {short(compiled.op)} {_rights(compiled, lang)})"
         return f"{label} is not given in the request (expected: {short(compiled.op)} {_rights(compiled, lang)})"
     left = spec.shown(result.left, lang)
     if spec.iri == ODRL + "count":

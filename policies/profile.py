@@ -65,6 +65,7 @@ class LeftOperand:
     normalise: Callable[[Any], Any] = lambda v: v  # applied after coerce(), to right operands and request values
     hierarchy: Callable[[Any], frozenset] | None = None  # value -> itself and everything broader (isA, isPartOf)
     shown: Callable[[Any, str], str] = lambda v, lang: display(v)
+    feminine: bool = False  # grammatical gender of the French label, for agreement in explanations
 
     @property
     def name(self) -> str:
@@ -144,12 +145,12 @@ def _count(req: Request, world: World) -> int:
 _OPERANDS = [
     LeftOperand(_O + "dateTime", Kind.DATETIME, ORDER_OPS, "la date d'accès", "the access date",
                 "l'heure de l'évaluation", "the time of evaluation",
-                lambda r, w: w.current_time()),
+                lambda r, w: w.current_time(), feminine=True),
     LeftOperand(_O + "elapsedTime", Kind.DURATION, ORDER_OPS, "la durée écoulée depuis l'accord",
                 "the time elapsed since the agreement",
                 "durée entre la signature de l'accord et l'évaluation (zéro avant l'accord)",
                 "time between the agreement signature and the evaluation (zero before the agreement)",
-                _elapsed),
+                _elapsed, feminine=True),
     LeftOperand(_O + "count", Kind.INTEGER, ORDER_OPS, "le nombre d'utilisations", "the number of uses",
                 "utilisations déjà enregistrées pour l'accord, plus celle demandée",
                 "uses already recorded for the agreement, plus the requested one",
@@ -158,11 +159,11 @@ _OPERANDS = [
     LeftOperand(_O + "purpose", Kind.IRI, CONCEPT_OPS, "la finalité", "the purpose",
                 "finalité déclarée par le consommateur", "purpose declared by the consumer",
                 lambda r, w: r.purpose, normalise=purpose_iri, hierarchy=broader_closure,
-                shown=lambda v, lang: purpose_label(v, lang)),
+                shown=lambda v, lang: purpose_label(v, lang), feminine=True),
     LeftOperand(JNT + "recipientCategory", Kind.IRI, SET_OPS - {_O + "isAllOf", _O + "hasPart"},
                 "la catégorie du destinataire", "the recipient category",
                 "catégorie inscrite dans l'attestation d'adhésion vérifiée", "category in the verified membership credential",
-                lambda r, w: r.category, normalise=_category, shown=_category_shown),
+                lambda r, w: r.category, normalise=_category, shown=_category_shown, feminine=True),
     LeftOperand(_O + "recipient", Kind.IRI, SET_OPS - {_O + "isAllOf", _O + "hasPart"},
                 "le destinataire", "the recipient",
                 "identifiant (DID) vérifié du demandeur", "verified identifier (DID) of the requester",
@@ -170,7 +171,7 @@ _OPERANDS = [
     LeftOperand(_O + "spatial", Kind.GEOMETRY, SPATIAL_OPS, "l'emprise demandée", "the requested area",
                 "zone demandée par le consommateur (territoire nommé ou géométrie)",
                 "area requested by the consumer (named territory or geometry)",
-                lambda r, w: r.area, normalise=_spatial_value, shown=_area_shown),
+                lambda r, w: r.area, normalise=_spatial_value, shown=_area_shown, feminine=True),
     LeftOperand(_O + "industry", Kind.STRING, SET_OPS - {_O + "isAllOf", _O + "hasPart"},
                 "le secteur d'activité", "the industry",
                 "nature de l'organisme inscrite dans l'attestation d'adhésion",

@@ -97,7 +97,9 @@ class Territory:
 
     def label(self) -> str:
         """Human-readable label, e.g. "Nantes (commune 44109)"."""
-        return f"{self.name} ({self.kind} {self.code})"
+        # French administrative terms, used as proper names in both languages.
+        kind = {"epci": "EPCI", "departement": "département", "region": "région"}.get(self.kind, self.kind)
+        return f"{self.name} ({kind} {self.code})"
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -267,7 +267,7 @@ def test_count_typed_literal_and_lt():
     assert_permit(decide(once, world=World(now=NOW, count=0)))
     assert_refused(
         decide(once, world=World(now=NOW, count=1)),
-        "le nombre d'utilisations '2, en comptant celle-ci' n'est pas inférieur(e) à 2",
+        "le nombre d'utilisations '2, en comptant celle-ci' n'est pas inférieur à 2",
         "the number of uses '2, counting this one' is not less than 2",
     )
 
@@ -314,7 +314,7 @@ def test_purpose_isa_follows_the_broader_hierarchy(purpose):
 def test_purpose_isa_refuses_outside_the_hierarchy():
     assert_refused(
         decide(c("purpose", "isA", "risk-management"), {"purpose": "urban-planning"}),
-        "la finalité 'urban-planning' n'est pas un(e) risk-management",
+        "la finalité 'urban-planning' ne relève pas de risk-management",
         "the purpose 'urban-planning' is not a risk-management",
     )
 
@@ -328,7 +328,7 @@ def test_purpose_isa_dpv_parent():
     )
     assert_refused(
         decide(c("purpose", "isA", "dpv:ResearchAndDevelopment"), {"purpose": "crisis-management"}),
-        "'crisis-management' n'est pas un(e) dpv:ResearchAndDevelopment",
+        "'crisis-management' ne relève pas de dpv:ResearchAndDevelopment",
         "'crisis-management' is not a dpv:ResearchAndDevelopment",
     )
 
@@ -431,7 +431,7 @@ def test_spatial_area_inside_nantes_is_part_of_its_territories(territory):
 def test_spatial_area_in_nantes_refused_for_saint_nazaire():
     assert_refused(
         decide(c("spatial", "isPartOf", "44184"), {"area": NANTES_WKT}),
-        f"l'emprise demandée '{NANTES_LABEL}' n'est pas inclus(e) dans Saint-Nazaire (commune 44184)",
+        f"l'emprise demandée '{NANTES_LABEL}' n'est pas incluse dans Saint-Nazaire (commune 44184)",
         f"the requested area '{NANTES_LABEL}' does not lie within Saint-Nazaire (commune 44184)",
     )
 
@@ -440,7 +440,7 @@ def test_spatial_named_request_territory():
     assert_permit(decide(c("spatial", "isPartOf", "44"), {"territory": "44184"}))
     assert_refused(
         decide(c("spatial", "isPartOf", "44109"), {"territory": "44184"}),
-        "l'emprise demandée 'Saint-Nazaire (commune 44184)' n'est pas inclus(e) dans Nantes (commune 44109)",
+        "l'emprise demandée 'Saint-Nazaire (commune 44184)' n'est pas incluse dans Nantes (commune 44109)",
         "the requested area 'Saint-Nazaire (commune 44184)' does not lie within Nantes (commune 44109)",
     )
     # Loire-Atlantique is not inside Nantes.
@@ -471,7 +471,7 @@ def test_spatial_geojson_json_literal_right_operand():
     assert_permit(decide(west, {"area": NANTES_GEOJSON}))
     assert_refused(
         decide(west, {"territory": "44184"}),
-        "l'emprise demandée 'Saint-Nazaire (commune 44184)' n'est pas inclus(e) dans "
+        "l'emprise demandée 'Saint-Nazaire (commune 44184)' n'est pas incluse dans "
         "Polygon (-1.6000,47.2000,-1.5000,47.2500)",
         "the requested area 'Saint-Nazaire (commune 44184)' does not lie within "
         "Polygon (-1.6000,47.2000,-1.5000,47.2500)",
@@ -488,14 +488,14 @@ def test_spatial_eq_and_haspart():
     assert_permit(decide(c("spatial", "eq", "44109"), {"territory": "44109"}))
     assert_refused(
         decide(c("spatial", "eq", "44109"), {"territory": "44"}),
-        "l'emprise demandée 'Loire-Atlantique (departement 44)' ne vaut pas Nantes (commune 44109)",
-        "the requested area 'Loire-Atlantique (departement 44)' is not Nantes (commune 44109)",
+        "l'emprise demandée 'Loire-Atlantique (département 44)' ne vaut pas Nantes (commune 44109)",
+        "the requested area 'Loire-Atlantique (département 44)' is not Nantes (commune 44109)",
     )
     assert_permit(decide(c("spatial", "hasPart", "44109"), {"territory": "44"}))
     assert_refused(
         decide(c("spatial", "hasPart", "44"), {"territory": "44109"}),
-        "ne contient pas Loire-Atlantique (departement 44)",
-        "does not contain Loire-Atlantique (departement 44)",
+        "ne contient pas Loire-Atlantique (département 44)",
+        "does not contain Loire-Atlantique (département 44)",
     )
 
 
@@ -606,9 +606,10 @@ _OPERATORS = {
 def test_missing_request_value_fails_closed(left, operator):
     label_fr, label_en, right = _RIGHT_VALUES[left]
     d = decide(c(left, operator, right), {})
+    agreement = "e" if label_fr.startswith(("la ", "l'emprise")) else ""  # French gender of the operand's label
     assert_refused(
         d,
-        f"{label_fr} n'est pas renseigné(e) dans la demande (attendu : {operator} ",
+        f"{label_fr} n'est pas renseigné{agreement} dans la demande (attendu : {operator} ",
         f"{label_en} is not given in the request (expected: {operator} ",
     )
     constraint = d.to_json("fr")["rules"][0]["constraints"][0]

@@ -183,7 +183,7 @@ def test_territories():
     assert decide(offer, {"territory": "44109"}).outcome == PERMIT
     assert_not_permitted(
         decide(offer, {"territory": "44184"}),
-        "l'emprise demandée 'Saint-Nazaire (commune 44184)' n'est pas inclus(e) dans Nantes (commune 44109)",
+        "l'emprise demandée 'Saint-Nazaire (commune 44184)' n'est pas incluse dans Nantes (commune 44109)",
     )
     assert_not_permitted(decide(offer), "l'emprise demandée n'est pas renseigné")
     estuary = restricted(territories=["244400404", "epci:244400644"])

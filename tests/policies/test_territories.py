@@ -122,7 +122,7 @@ def test_territory_attributes_iri_label_parents() -> None:
     assert get_territory("244900015").parents == ("49", "52")
     assert get_territory("49").parents == ("52",)
     assert get_territory("52").parents == ()
-    assert get_territory("52").label() == "Pays de la Loire (region 52)"
+    assert get_territory("52").label() == "Pays de la Loire (région 52)"
     with pytest.raises(AttributeError):
         nantes.code = "44000"  # type: ignore[misc]
 
@@ -406,7 +406,7 @@ def test_resolve_area_territory() -> None:
     assert label == "Nantes (commune 44109)"
     assert (
         resolve_area(f"{TERRITORY_NS}epci/244400644")[1]
-        == "CARENE Saint-Nazaire Agglomération (epci 244400644)"
+        == "CARENE Saint-Nazaire Agglomération (EPCI 244400644)"
     )
     with pytest.raises(TerritoryError, match="44999"):
         resolve_area("44999")
