@@ -48,7 +48,8 @@ def document_loader(url: str, options: dict | None = None) -> dict[str, Any]:
             f"JSON-LD context <{url}> is not shipped with JNT Data Space and is never fetched over the network; "
             f"use one of: {', '.join(sorted(set(_SHIPPED) - {'https://www.w3.org/ns/odrl.jsonld'}))}"
         )
-    return {"contextUrl": None, "documentUrl": url, "document": _shipped_document(url)}
+    # The "static" tag lets pyld cache the processed context: shipped contexts never change within a process.
+    return {"contextUrl": None, "documentUrl": url, "document": _shipped_document(url), "tag": "static"}
 
 
 def _with_policy_context(doc: Any) -> Any:
