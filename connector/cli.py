@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from . import policy_cli
+from . import geoconcept_cli, policy_cli
 from .demo import run_demo
 from .i18n import t
 from .logs import configure_logging
@@ -22,6 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(policy_cli.app, name="policy")
+app.add_typer(geoconcept_cli.app, name="geoconcepts")
 
 
 @app.callback()

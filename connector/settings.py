@@ -18,6 +18,12 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(
         "text", description="`text` for people (development), `json` for one JSON event per line (production)."
     )
+    geoconcepts_file: str | None = Field(
+        None, description="Géo-concept list (CSV or SKOS Turtle) replacing the bundled flood-risk list."
+    )
+    geoconcept_base_iri: str = Field(
+        "https://w3id.org/jnt/geoconcept/", description="Base IRI under which géo-concepts are published (SKOS)."
+    )
 
 
 def load_settings(**overrides: object) -> Settings:
