@@ -121,6 +121,9 @@ class Registry:
         graph.add((scheme, RDF.type, skos.ConceptScheme))
         graph.add((scheme, skos.prefLabel, Literal("Géo-concepts des jumeaux numériques du territoire", lang="fr")))
         graph.add((scheme, skos.prefLabel, Literal("Geo-concepts of territorial digital twins", lang="en")))
+        # DCAT-AP 3 asks a concept scheme (a controlled vocabulary) for a dct:title.
+        graph.add((scheme, DCTERMS.title, Literal("Géo-concepts des jumeaux numériques du territoire", lang="fr")))
+        graph.add((scheme, DCTERMS.title, Literal("Geo-concepts of territorial digital twins", lang="en")))
         for uc in self.use_cases().values():
             collection = URIRef(f"{self.base_iri}use-case/{uc.id}")
             graph.add((collection, RDF.type, skos.Collection))

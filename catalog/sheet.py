@@ -27,67 +27,77 @@ def R(label_fr: str, label_en: str, **kw: Any) -> Any:
     return _field(False, label_fr, label_en, **kw)
 
 
+def L(label_fr: str, label_en: str, **kw: Any) -> Any:
+    """A field of a nested part (agent, distribution…): labelled, neither mandatory nor recommended by itself."""
+    return Field(json_schema_extra={"label_fr": label_fr, "label_en": label_en}, **kw)
+
+
 class _Part(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
 class Agent(_Part):
-    name: str
-    iri: str | None = None
-    type: str | None = None  # ADMS publisher type IRI (public authority kinds, Company…)
-    email: str | None = None
+    name: str = L("Nom", "Name")
+    iri: str | None = L("Identifiant (IRI)", "Identifier (IRI)", default=None)
+    # ADMS publisher type IRI (public authority kinds, Company…)
+    type: str | None = L("Type d'acteur", "Kind of body", default=None)
+    email: str | None = L("Courriel", "Email", default=None)
 
 
 class Contact(_Part):
-    name: str | None = None
-    email: str | None = None
-    url: str | None = None
+    name: str | None = L("Nom du contact", "Contact name", default=None)
+    email: str | None = L("Courriel", "Email", default=None)
+    url: str | None = L("Page ou formulaire de contact", "Contact page", default=None)
 
 
 class Attribution(_Part):
-    role: str  # INSPIRE ResponsiblePartyRole IRI (custodian, originator, distributor…)
-    agent: Agent
+    role: str = L("Rôle", "Role")  # INSPIRE ResponsiblePartyRole IRI (custodian, originator, distributor…)
+    agent: Agent = L("Organisme", "Agent")
 
 
 class DataService(_Part):
-    title: str
-    endpoint_url: str
-    endpoint_description: str | None = None
-    protocol: str | None = None  # e.g. OGC:WFS, OGC:WMS, or an INSPIRE ProtocolValue IRI
-    service_type: str | None = None  # INSPIRE SpatialDataServiceType IRI (view, download, discovery)
-    conforms_to: list[str] = Field(default_factory=list)
+    title: str = L("Titre du service", "Service title")
+    endpoint_url: str = L("Adresse du service", "Endpoint URL")
+    endpoint_description: str | None = L("Description du service (capacités)", "Endpoint description",
+                                         default=None)
+    # e.g. OGC:WFS, OGC:WMS, or an INSPIRE ProtocolValue IRI
+    protocol: str | None = L("Protocole", "Protocol", default=None)
+    # INSPIRE SpatialDataServiceType IRI (view, download, discovery)
+    service_type: str | None = L("Type de service", "Service type", default=None)
+    conforms_to: list[str] = L("Standards du service", "Service standards", default_factory=list)
 
 
 class Distribution(_Part):
-    access_url: str
-    title: str | None = None
-    description: str | None = None
-    download_url: str | None = None
-    format: str | None = None  # EU file-type IRI
-    media_type: str | None = None  # IANA media-type IRI
-    byte_size: int | None = Field(None, ge=0)
-    conforms_to: list[str] = Field(default_factory=list)  # delivery schema / format specification
-    access_service: DataService | None = None
-    availability: str | None = None  # EU planned-availability IRI
-    status: str | None = None  # EU distribution-status IRI
+    access_url: str = L("Adresse d'accès", "Access URL")
+    title: str | None = L("Titre", "Title", default=None)
+    description: str | None = L("Description", "Description", default=None)
+    download_url: str | None = L("Téléchargement direct", "Download URL", default=None)
+    format: str | None = L("Format", "Format", default=None)  # EU file-type IRI
+    media_type: str | None = L("Type MIME", "Media type", default=None)  # IANA media-type IRI
+    byte_size: int | None = L("Taille (octets)", "Size (bytes)", default=None, ge=0)
+    conforms_to: list[str] = L("Schéma / format de livraison", "Delivery schema",
+                               default_factory=list)  # delivery schema / format specification
+    access_service: DataService | None = L("Service / API", "Service / API", default=None)
+    availability: str | None = L("Disponibilité", "Availability", default=None)  # EU planned-availability IRI
+    status: str | None = L("Statut", "Status", default=None)  # EU distribution-status IRI
 
 
 class QualityMeasurement(_Part):
-    measure: str  # IRI of the measure (GeoDCAT metric or CNIG mesuresQuaDoGeo)
-    value: float
-    unit: str | None = None  # QUDT unit IRI
+    measure: str = L("Mesure", "Measure")  # IRI of the measure (GeoDCAT metric or CNIG mesuresQuaDoGeo)
+    value: float = L("Valeur", "Value")
+    unit: str | None = L("Unité", "Unit", default=None)  # QUDT unit IRI
 
 
 class Conformity(_Part):
-    specification_title: str
-    specification: str | None = None  # IRI of the specification
-    degree: str  # INSPIRE DegreeOfConformity IRI
-    explanation: str | None = None
+    specification_title: str = L("Spécification", "Specification")
+    specification: str | None = L("IRI de la spécification", "Specification IRI", default=None)
+    degree: str = L("Degré de conformité", "Degree of conformity")  # INSPIRE DegreeOfConformity IRI
+    explanation: str | None = L("Explication", "Explanation", default=None)
 
 
 class StandardRef(_Part):
-    title: str | None = None
-    iri: str | None = None
+    title: str | None = L("Titre du standard", "Standard title", default=None)
+    iri: str | None = L("IRI du standard", "Standard IRI", default=None)
 
 
 # --- the ten criteria --------------------------------------------------------------------------------------------

@@ -4,6 +4,10 @@ licences (SPDX etalab-2.0 and the EU licence authority table), ADMS publisher ty
 
 from __future__ import annotations
 
+import json
+from functools import cache
+from importlib.resources import files
+
 EU = "http://publications.europa.eu/resource/authority/"
 ACCESS_RIGHT = EU + "access-right/"
 FREQUENCY = EU + "frequency/"
@@ -16,6 +20,7 @@ EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 IANA = "https://www.iana.org/assignments/media-types/"
 ADMS_PUBLISHER_TYPE = "http://purl.org/adms/publishertype/"
+ADMS_LICENCE_TYPE = "http://purl.org/adms/licencetype/"
 JNT_ORIGIN = "https://w3id.org/jnt/origin/"
 DEGREE_OF_CONFORMITY = INSPIRE_CODELIST + "DegreeOfConformity/"
 
@@ -38,6 +43,9 @@ INSPIRE_THEMES = {
     "so": "Sols", "sr": "Régions maritimes", "su": "Unités statistiques", "tn": "Réseaux de transport",
     "us": "Services d'utilité publique et services publics",
 }
+# EU data-theme authority table (dcat:theme must include at least one of them in DCAT-AP).
+EU_DATA_THEMES = ("AGRI", "ECON", "EDUC", "ENER", "ENVI", "GOVE", "HEAL", "INTR", "JUST", "OP_DATPRO", "REGI", "SOCI",
+                  "TECH", "TRAN")
 FILE_TYPES = ("SHP", "GPKG", "GEOJSON", "GML", "GEOTIFF", "TIFF", "JPEG2000", "LAS", "LAZ", "CSV", "JSON", "ZIP",
               "WMS_SRVC", "WFS_SRVC", "ATOM", "KML", "XML", "PDF", "NETCDF", "XLSX")
 PUBLISHER_TYPES = ("NationalAuthority", "RegionalAuthority", "LocalAuthority", "SupraNationalAuthority",
@@ -94,3 +102,22 @@ def epsg_iri(code: int | str) -> str:
 
 def origin_iri(code: str) -> str:
     return JNT_ORIGIN + code
+
+
+def data_theme_iri(code: str) -> str:
+    return DATA_THEME + code
+
+
+@cache
+def _inspire_to_eu() -> dict[str, tuple[str, ...]]:
+    text = (files("catalog") / "data" / "vocab" / "inspire-themes-to-eu-data-themes.json").read_text(encoding="utf-8")
+    return {code: tuple(eu) for code, eu in json.loads(text)["alignment"].items()}
+
+
+def eu_themes_for(inspire_themes: list[str] | tuple[str, ...]) -> list[str]:
+    """The EU data themes (IRIs, sorted) that the SEMIC alignment gives for INSPIRE themes (codes such as `nz` or
+    theme IRIs). Unknown themes contribute nothing. Use it to propose `nature.eu_themes` from `inspire_themes`."""
+    table = _inspire_to_eu()
+    codes = {code for theme in inspire_themes
+             for code in table.get(theme.removeprefix(INSPIRE_THEME).strip("/"), ())}
+    return [data_theme_iri(code) for code in sorted(codes)]

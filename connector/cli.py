@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from . import geoconcept_cli, policy_cli
+from . import authority_cli, geoconcept_cli, participant_cli, policy_cli, sheet_cli
 from .demo import run_demo
 from .i18n import t
 from .logs import configure_logging
@@ -22,7 +22,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(policy_cli.app, name="policy")
+app.add_typer(authority_cli.app, name="authority")
+app.add_typer(participant_cli.app, name="participant")
+app.add_typer(participant_cli.keys_app, name="keys")
 app.add_typer(geoconcept_cli.app, name="geoconcepts")
+app.add_typer(sheet_cli.app, name="sheet")
 
 
 @app.callback()

@@ -3,11 +3,13 @@ work on a developer's laptop. App factories and commands take a `Settings` objec
 
 from __future__ import annotations
 
+import json
 import os
-from typing import Literal
+from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -18,6 +20,41 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(
         "text", description="`text` for people (development), `json` for one JSON event per line (production)."
     )
+
+    # -- identity and trust (docs/identity.md) --------------------------------------------------------------------
+    data_dir: Path = Field(Path("var"), description="Where a process keeps its keys, credential and database.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: a SQLite file `jnt.sqlite` under the data directory.")
+    did: str | None = Field(None, description="This process's did:web DID; default: derived from `public_url`.")
+    public_url: str | None = Field(None, description="Base URL where this process is reachable (e.g. behind a proxy).")
+    dev_mode: bool = Field(False, description="Development: allow plain HTTP to loopback hosts (DIDs, status lists).")
+    key_passphrase: SecretStr | None = Field(None, description="Passphrase that encrypts the private keys at rest.")
+    key_passphrase_file: Path | None = Field(None, description="File holding the key passphrase (a mounted secret).")
+    admin_token: SecretStr | None = Field(None, description="Bearer token of the trust authority's admin API.")
+    authority_url: str | None = Field(None, description="Base URL of the trust authority (for `jnt authority ...`).")
+    trusted_authorities: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="DIDs of the trust authorities whose credentials are accepted "
+        "(comma-separated or a JSON list).")
+    auth_mode: Literal["dcp", "off", "static-token"] = Field(
+        "dcp", description="`dcp`: verify self-issued tokens; `off` / `static-token`: TCK modes (no real check).")
+    tck_token: SecretStr | None = Field(None, description="The one bearer token accepted in `static-token` mode.")
+    clock_skew_seconds: int = Field(30, ge=0, le=300, description="Tolerated clock difference for token times.")
+    did_cache_ttl_seconds: float = Field(300.0, ge=0, description="How long a resolved DID document is reused.")
+    status_list_ttl_seconds: float = Field(300.0, ge=0, description="How long a fetched status list is reused.")
+    credential_validity_days: int = Field(365, ge=1, description="Validity of the membership credentials issued.")
+
+    @field_validator("trusted_authorities", mode="before")
+    @classmethod
+    def _split_dids(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [item.strip() for item in text.split(",") if item.strip()]
+        return value
+
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'jnt.sqlite'}"
     geoconcepts_file: str | None = Field(
         None, description="Géo-concept list (CSV or SKOS Turtle) replacing the bundled flood-risk list."
     )
