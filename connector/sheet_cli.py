@@ -250,6 +250,24 @@ def _display(value: Any) -> str:
 
 
 def _load_sheet(file: Path, lang: str) -> Sheet:
+    """A sheet from its JSON form, or from DCAT-AP RDF (Turtle by extension, JSON-LD when it has an @context)."""
+    from catalog.dcat import SheetMappingError, sheet_from_jsonld, sheet_from_turtle
+
+    try:
+        if file.suffix.lower() in (".ttl", ".turtle"):
+            return sheet_from_turtle(file.read_text(encoding="utf-8"))
+        data = json.loads(file.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and "@context" in data:
+            return sheet_from_jsonld(data)
+    except SheetMappingError as exc:
+        _fail(t(f"{file} ne décrit pas une fiche lisible : {exc}", f"{file} does not describe a readable sheet: {exc}",
+                lang), lang)
+    except ValueError as exc:
+        if not isinstance(exc, json.JSONDecodeError):
+            _fail(t(f"{file} illisible : {exc}", f"cannot read {file}: {exc}", lang), lang)
+        _fail(t(f"JSON invalide dans {file} : {exc}", f"invalid JSON in {file}: {exc}", lang), lang)
+    except FileNotFoundError:
+        _fail(t(f"fichier introuvable : {file}", f"file not found: {file}", lang), lang)
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -310,3 +328,29 @@ def show(
                 f"score {completeness.score:.0%}",
                 f"Mandatory: {completeness.mandatory_filled}/{completeness.mandatory_total} — "
                 f"score {completeness.score:.0%}", lang))
+
+
+@app.command()
+def validate(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help=t("Fiche (JSON, Turtle ou JSON-LD DCAT-AP).",
+                                                "Sheet (JSON, Turtle or DCAT-AP JSON-LD)."))],
+    shapes: Annotated[str, typer.Option("--shapes", help=t(
+        "Formes SHACL : all (DCAT-AP 3 officielles + JNT), dcat-ap, jnt.",
+        "SHACL shapes: all (official DCAT-AP 3 + JNT), dcat-ap, jnt."))] = "all",
+) -> None:
+    """Valide une fiche avec SHACL (DCAT-AP 3 et formes JNT) ; code de sortie 0 si conforme, 1 sinon."""
+    from catalog.shacl import validate_sheet
+
+    lang = _lang(ctx)
+    if shapes not in ("all", "dcat-ap", "jnt"):
+        _fail(t("--shapes attend all, dcat-ap ou jnt", "--shapes expects all, dcat-ap or jnt", lang), lang)
+    sheet = _load_sheet(file, lang)
+    report = validate_sheet(sheet, lang, shapes=shapes)
+    out.print(escape(report.to_text(lang)))
+    if report.conforms:
+        out.print(t("[green]Fiche conforme[/] (aucune violation).", "[green]Sheet conforms[/] (no violation).", lang))
+        return
+    out.print(t(f"[red]{len(report.violations)} violation(s)[/] : la fiche ne peut pas être publiée en l'état.",
+                f"[red]{len(report.violations)} violation(s)[/]: the sheet cannot be published as it is.", lang))
+    raise typer.Exit(1)
