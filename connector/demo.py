@@ -1,105 +1,126 @@
-"""The demonstration scenario, as far as the product is built: providers of the Loire-estuary data space publish
-offers generated from their licence (C5) and access mode (C7), and two consumers — the Région Pays de la Loire's
-JNT platform (a public body) and an engineering firm (a private company) — ask for them for flood-risk
-simulation on Nantes. Each decision is printed with its reason. Says plainly which parts are not built yet."""
+"""The demonstration scenario, as far as the product is built. Six providers of the Loire-estuary data space
+publish datasets described by characterisation sheets (validated with SHACL) with offers generated from their
+licence (C5) and access mode (C7); a trust authority and the participants' DID documents run on loopback; the
+Région Pays de la Loire's JNT platform (a public body) and an engineering firm (a private company) are enrolled,
+and each provider verifies their signed tokens and decides, on the verified claims, which datasets each may obtain
+for flood-risk simulation on Nantes — that is the DSP catalogue each would see. Says plainly what is not built."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from policies import World, compile_policy, request_from_json
-from policies.templates import Restrictions, describe_policy, offer_template
+from policies.templates import Restrictions, describe_policy
 
+from .demo_space import Actor, Published, run_space
 from .i18n import t
 
-
-@dataclass(frozen=True)
-class DemoOffer:
-    provider: str
-    category: str
-    dataset: str
-    licence: str
-    access: str
-    restrictions: Restrictions | None = None
-
-
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
-OFFERS = [
-    DemoOffer("IGN", "public", "MNT RGE ALTI 1 m", "etalab-2.0", "public"),
-    DemoOffer("DDTM de Loire-Atlantique", "public", "Zonage réglementaire PPRI Loire aval", "etalab-2.0", "public"),
-    DemoOffer("Nantes Métropole", "public", "Réseau d'assainissement pluvial", "odbl-1.0", "public"),
-    DemoOffer("Enedis", "private", "Postes sources et réseau HTA", "restricted", "restricted",
-              Restrictions(categories=["public"], purposes=["flood-risk-simulation", "crisis-management"],
-                           valid_from=datetime(2026, 1, 1, tzinfo=UTC), valid_until=datetime(2027, 1, 1, tzinfo=UTC),
-                           territories=["44"], no_distribute=True, delete_at_end=True)),
-    DemoOffer("Veolia Eau", "private", "Ouvrages d'eau potable", "restricted", "restricted",
-              Restrictions(purposes=["flood-risk-simulation"], max_count=10, duration="P6M",
-                           territories=["244400404"], no_distribute=True)),
-    DemoOffer("MAIF", "private", "Sinistralité inondation agrégée", "restricted", "restricted",
-              Restrictions(purposes=["flood-risk-simulation", "research"], actions=["aggregate"], no_distribute=True)),
-]
-CONSUMERS = [
-    ("Région Pays de la Loire", {"assignee": "did:web:jnt.paysdelaloire.example", "category": "public",
-                                 "purpose": "flood-risk-simulation", "territory": "44109"}),
-    ("Egis Eau", {"assignee": "did:web:egis-eau.example", "category": "private", "purpose": "flood-risk-simulation",
-                  "territory": "44109"}),
-]
+PURPOSE, TERRITORY = "flood-risk-simulation", "44109"
+
+IGN = Actor("ign", "IGN", "public", "établissement public national")
+DDTM = Actor("ddtm-44", "DDTM de Loire-Atlantique", "public", "service de l'État")
+NANTES = Actor("nantes-metropole", "Nantes Métropole", "public", "collectivité territoriale")
+ENEDIS = Actor("enedis", "Enedis", "private", "entreprise")
+VEOLIA = Actor("veolia-eau", "Veolia Eau", "private", "entreprise")
+MAIF = Actor("maif", "MAIF", "private", "entreprise")
+REGION = Actor("region-pdl", "Région Pays de la Loire", "public", "collectivité territoriale")
+EGIS = Actor("egis-eau", "Egis Eau", "private", "entreprise")
+
+
+def catalogue() -> list[Published]:
+    return [
+        Published(IGN, "GC001", "MNT RGE ALTI 1 m", "etalab-2.0", "public", None, "ANNUAL", "leve", resolution=1.0),
+        Published(DDTM, "GC039", "Zonage réglementaire PPRI Loire aval", "etalab-2.0", "public", None, "AS_NEEDED",
+                  "numerisation", scale=5000),
+        Published(NANTES, "GC033", "Réseau d'assainissement pluvial", "odbl-1.0", "public", None, "ANNUAL",
+                  "leve", scale=2000),
+        Published(ENEDIS, "GC061", "Postes sources et réseau HTA", "restricted", "restricted",
+                  Restrictions(categories=["public"], purposes=["flood-risk-simulation", "crisis-management"],
+                               valid_from=datetime(2026, 1, 1, tzinfo=UTC), valid_until=datetime(2027, 1, 1, tzinfo=UTC),
+                               territories=["44"], no_distribute=True, delete_at_end=True),
+                  "ANNUAL", "declaratif", scale=5000),
+        Published(VEOLIA, "GC063", "Ouvrages d'eau potable", "restricted", "restricted",
+                  Restrictions(purposes=["flood-risk-simulation"], max_count=10, duration="P6M",
+                               territories=["244400404"], no_distribute=True),
+                  "ANNUAL", "declaratif", scale=5000),
+        Published(MAIF, "GC072", "Sinistralité inondation agrégée", "restricted", "restricted",
+                  Restrictions(purposes=["flood-risk-simulation", "research"], actions=["aggregate"], no_distribute=True),
+                  "ANNUAL", "derive", scale=25000),
+    ]
+
+
 NOT_BUILT = [
-    ("Connecteurs DSP 2025-1 (catalogue, négociation, transfert)", "DSP 2025-1 connectors (catalog, negotiation, transfer)"),
-    ("Autorité de confiance et attestations d'adhésion", "Trust authority and membership credentials"),
-    ("Fiches de caractérisation (10 critères, DCAT-AP 3, import ISO 19139)",
-     "Characterisation sheets (10 criteria, DCAT-AP 3, ISO 19139 import)"),
-    ("Catalogue fédéré, plans d'accès, sites web", "Federated catalogue, access plans, web sites"),
+    ("Points d'accès DSP 2025-1 des connecteurs (catalogue, négociation, transfert)",
+     "Connectors' DSP 2025-1 endpoints (catalog, negotiation, transfer)"),
     ("Plan de données (EDR, pull/push, journal d'audit)", "Data plane (EDR, pull/push, audit log)"),
+    ("Catalogue fédéré, plans d'accès, sites web", "Federated catalogue, access plans, web sites"),
+    ("Les 40 fournisseurs du scénario complet, déploiement", "The 40 providers of the full scenario, deployment"),
 ]
 
 
 def run_demo(lang: str = "fr", report_json: Path | None = None, console: Console | None = None) -> int:
     console = console or Console()
-    console.rule(t("JNT Data Space — démonstration (moteur de politiques)", "JNT Data Space — demo (policy engine)", lang))
-    console.print(t("Offres publiées, générées depuis C5 (licence) × C7 (modalité d'accès) :",
-                    "Published offers, generated from C5 (licence) × C7 (access mode):", lang))
-    compiled = []
-    for i, offer in enumerate(OFFERS, 1):
-        policy = offer_template(offer.licence, offer.access, offer.restrictions, uid=f"urn:jnt:demo:offer:{i}",
-                                assigner=f"did:web:{offer.provider.lower().replace(' ', '-')}.example")
-        compiled.append((offer, compile_policy(policy)))
-        console.print(f"[bold]{offer.provider}[/] — {offer.dataset} ({offer.licence}, {offer.access})", highlight=False)
-        for line in describe_policy(policy, lang):
+    started = time.perf_counter()
+    console.rule(t("JNT Data Space — démonstration, estuaire de la Loire", "JNT Data Space — demo, Loire estuary", lang))
+    items = catalogue()
+    console.print(t("Démarrage de l'autorité de confiance et des participants sur 127.0.0.1…",
+                    "Starting the trust authority and the participants on 127.0.0.1…", lang))
+    space = run_space(items, [REGION, EGIS], PURPOSE, TERRITORY, now=NOW)
+    console.print(t(f"Autorité : {space.authority_url} — hôte des participants : {space.host_url} "
+                    f"({len(space.participants)} participants inscrits)",
+                    f"Authority: {space.authority_url} — participants' host: {space.host_url} "
+                    f"({len(space.participants)} participants enrolled)", lang), highlight=False)
+
+    console.print(t("\n[bold]Jeux de données publiés[/] (fiche validée par SHACL, offre issue de C5 × C7) :",
+                    "\n[bold]Published datasets[/] (sheet validated with SHACL, offer from C5 × C7):", lang))
+    for item, row in zip(items, space.datasets, strict=True):
+        verdict = t("fiche conforme", "sheet conforms", lang) if row["conforms"] else \
+            t(f"{item.shacl_violations} violation(s)", f"{item.shacl_violations} violation(s)", lang)
+        console.print(f"[bold]{item.provider.name}[/] — {item.title} ({item.geoconcept}, {item.licence}, {item.access}) "
+                      f"— {verdict}, {t('complétude', 'completeness', lang)} {row['completeness']:.0%}", highlight=False)
+        for line in describe_policy(item.offer, lang):
             console.print(f"    {line}", highlight=False, markup=False)
 
-    table = Table(title=t("Décisions pour la simulation du risque d'inondation sur Nantes",
-                          "Decisions for flood-risk simulation on Nantes", lang), show_lines=True)
+    console.print(t("\n[bold]Identités vérifiées[/] (jeton auto-émis signé + attestation d'adhésion de l'autorité) :",
+                    "\n[bold]Verified identities[/] (signed self-issued token + the authority's membership credential):",
+                    lang))
+    for row in {r["consumer"]: r for r in space.verified}.values():
+        console.print(f"  {row['consumer']} — {row['did']} — {t('catégorie', 'category', lang)} {row['category']}",
+                      highlight=False)
+
+    table = Table(title=t(f"Ce que chacun peut obtenir pour la simulation du risque d'inondation sur Nantes ({TERRITORY})",
+                          f"What each may obtain for flood-risk simulation on Nantes ({TERRITORY})", lang),
+                  show_lines=True)
     for column in (t("consommateur", "consumer", lang), t("fournisseur", "provider", lang),
-                   t("jeu de données", "dataset", lang), t("décision", "decision", lang),
-                   t("raison", "reason", lang)):
+                   t("jeu de données", "dataset", lang), t("décision", "decision", lang), t("raison", "reason", lang)):
         table.add_column(column)
     results = []
-    world = World(now=NOW)
-    for consumer, facts in CONSUMERS:
-        request = request_from_json(facts)
-        for offer, policy in compiled:
-            decision = policy.decide(request, world)
-            verdict = {"permit": t("[green]obtenable[/]", "[green]obtainable[/]", lang),
-                       "deny": t("[red]refusé[/]", "[red]denied[/]", lang),
-                       "not-applicable": t("[red]non obtenable[/]", "[red]not obtainable[/]", lang)}[decision.outcome]
-            table.add_row(consumer, offer.provider, offer.dataset, verdict, decision.summary(lang))
-            results.append({"consumer": consumer, "provider": offer.provider, "dataset": offer.dataset,
-                            "decision": decision.outcome, "reason": decision.summary(lang),
-                            "duties": [d["action"] for d in decision.to_json(lang)["duties"]]})
+    for row in space.catalogs:
+        verdict = {"permit": t("[green]obtenable[/]", "[green]obtainable[/]", lang),
+                   "deny": t("[red]refusé[/]", "[red]denied[/]", lang),
+                   "not-applicable": t("[red]non obtenable[/]", "[red]not obtainable[/]", lang)}[row["decision"]]
+        reason = row["reason"] if lang == "fr" else row["reason_en"]
+        table.add_row(row["consumer"], row["provider"], row["dataset"], verdict, reason)
+        results.append({"consumer": row["consumer"], "provider": row["provider"], "dataset": row["dataset"],
+                        "decision": row["decision"], "reason": reason, "duties": row["duties"]})
     console.print(table)
     console.print(t("[bold]Pas encore construit[/] (voir les issues ouvertes) :",
                     "[bold]Not built yet[/] (see the open issues):", lang))
     for fr, en in NOT_BUILT:
         console.print(f"  - {t(fr, en, lang)}", highlight=False)
+    elapsed = time.perf_counter() - started
+    console.print(t(f"Scénario terminé en {elapsed:.1f} s ; les serveurs sont arrêtés.",
+                    f"Scenario finished in {elapsed:.1f} s; the servers are stopped.", lang))
     if report_json is not None:
-        report_json.write_text(json.dumps({"scenario": "policy-engine", "decisions": results}, ensure_ascii=False,
-                                          indent=2), encoding="utf-8")
+        report_json.write_text(json.dumps({
+            "scenario": "loire-estuary-partial", "authority": space.authority_url, "participants": space.participants,
+            "datasets": space.datasets, "verified": space.verified, "decisions": results,
+        }, ensure_ascii=False, indent=2), encoding="utf-8")
         console.print(t(f"Rapport écrit : {report_json}", f"Report written: {report_json}", lang))
     return 0

@@ -149,7 +149,13 @@ def test_demo_runs_and_reports(runner, tmp_path):
     report = tmp_path / "report.json"
     result = runner.invoke(app, ["demo", "--once", "--report-json", str(report)])
     assert result.exit_code == 0, result.output
-    decisions = json.loads(report.read_text(encoding="utf-8"))["decisions"]
+    data = json.loads(report.read_text(encoding="utf-8"))
+    decisions = data["decisions"]
+    assert len(data["participants"]) == 8 and data["authority"].startswith("http://127.0.0.1:")
+    assert all(d["conforms"] for d in data["datasets"])  # every demo sheet passes SHACL
+    categories = {v["did"].rsplit(":", 1)[-1]: v["category"] for v in data["verified"]}
+    assert categories == {"region-pdl": "public", "egis-eau": "private"}  # claims from verified credentials
+    assert all(v["issuer"] and v["issuer"].startswith("did:web:127.0.0.1") for v in data["verified"])
     by_key = {(d["consumer"], d["provider"]): d for d in decisions}
     assert by_key[("Région Pays de la Loire", "Enedis")]["decision"] == "permit"
     assert by_key[("Egis Eau", "Enedis")]["decision"] != "permit"
