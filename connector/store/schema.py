@@ -1,0 +1,133 @@
+"""The control plane's tables (SQLAlchemy 2 typed ORM): contract negotiations, agreements, transfer processes and
+the idempotency record of the protocol messages already processed.
+
+Portable types only (SQLite and PostgreSQL): states, roles and intents are plain strings (the enums live in
+``connector.dsp.states``), JSON documents use ``sqlalchemy.JSON``, and every timestamp is a timezone-aware UTC
+``datetime`` (``UTCDateTime``: SQLite stores naive UTC text, PostgreSQL ``timestamptz``).
+
+The schema itself is created by the Alembic migrations (``connector.store.migrate.upgrade``), never by
+``create_all``; ``tests/connector/store`` checks that the migrated schema matches these models."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Index, Integer, MetaData, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend: aware values are converted to UTC when written (naive ones
+    are refused), and values read back are aware (SQLite returns naive text, which is UTC by construction)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: the store only takes timezone-aware (UTC) datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class _Process:
+    """Columns shared by negotiations and transfers: identity of the process on both sides, the persisted state and
+    intent (EDC shape: an ``-ING`` intent is work for a worker), retry bookkeeping, the worker lease and the
+    optimistic ``version`` (every business update is a compare-and-set on it)."""
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))  # provider | consumer: our side of the process
+    provider_pid: Mapped[str | None] = mapped_column(String(255))
+    consumer_pid: Mapped[str | None] = mapped_column(String(255))
+    counterparty_did: Mapped[str] = mapped_column(String(512))
+    counterparty_address: Mapped[str | None] = mapped_column(String(2048))  # its DSP endpoint (callback address)
+    state: Mapped[str] = mapped_column(String(32))
+    intent: Mapped[str | None] = mapped_column(String(32))
+    error_detail: Mapped[str | None] = mapped_column(Text)
+    retry_count: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(String(255))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    @property
+    def local_pid(self) -> str | None:
+        return self.provider_pid if self.role == "provider" else self.consumer_pid
+
+
+class Negotiation(_Process, Base):
+    __tablename__ = "negotiations"
+    __table_args__ = (
+        UniqueConstraint("role", "provider_pid"),
+        UniqueConstraint("role", "consumer_pid"),
+        Index(None, "intent", "next_attempt_at"),
+    )
+
+    offer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    agreement_id: Mapped[str | None] = mapped_column(String(255))
+    dataset_id: Mapped[str | None] = mapped_column(String(1024))
+
+
+class Transfer(_Process, Base):
+    __tablename__ = "transfers"
+    __table_args__ = (
+        UniqueConstraint("role", "provider_pid"),
+        UniqueConstraint("role", "consumer_pid"),
+        Index(None, "intent", "next_attempt_at"),
+    )
+
+    agreement_id: Mapped[str] = mapped_column(String(255), index=True)
+    format: Mapped[str | None] = mapped_column(String(255))
+    data_address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Agreement(Base):
+    __tablename__ = "agreements"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    negotiation_id: Mapped[str] = mapped_column(String(64), index=True)
+    provider_did: Mapped[str] = mapped_column(String(512))
+    consumer_did: Mapped[str] = mapped_column(String(512))
+    target: Mapped[str] = mapped_column(String(1024))  # the dataset the agreement is about
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON)
+    signed_jws: Mapped[str | None] = mapped_column(Text)
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MessageSeen(Base):
+    """One row per protocol message already processed for a process (its id, or a digest of its canonical JSON):
+    a repeated message is recognised and answered without a second transition."""
+
+    __tablename__ = "messages_seen"
+
+    process_kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # negotiation | transfer
+    process_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    message_key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    message_type: Mapped[str | None] = mapped_column(String(128))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
