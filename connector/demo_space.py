@@ -40,8 +40,6 @@ from .settings import Settings
 PASSPHRASE = "demo passphrase — not for production"
 ADMIN_TOKEN = "demo-admin-token"
 LOIRE_BBOX = (-2.35, 47.10, -1.40, 47.40)
-SHEET_LICENCE = {"etalab-2.0": "https://spdx.org/licenses/etalab-2.0.html",
-                 "odbl-1.0": "http://publications.europa.eu/resource/authority/licence/ODC_BL"}
 
 
 @dataclass
@@ -101,7 +99,7 @@ def _sheet(item: Published, registry) -> Sheet:
     sheet.frequency.modified = date(2026, 10, 1)
     sheet.origin.lineage = "Données de démonstration générées pour le scénario de l'estuaire de la Loire."
     sheet.origin.acquisition_mode = origin_iri(item.origin)
-    sheet.licence.licence = SHEET_LICENCE.get(item.licence, POLICY_LICENCES[item.licence].iri)
+    sheet.licence.licence = POLICY_LICENCES[item.licence].iri
     sheet.extent.bbox = LOIRE_BBOX
     sheet.extent.reference_systems = [epsg_iri(2154)]
     sheet.access.access_rights = access_right_iri({"public": "PUBLIC", "restricted": "RESTRICTED"}[item.access])

@@ -19,6 +19,9 @@ from .values import ValueFormatError, display, parse_duration
 from .vocab import CC, JNT, JNT_PROFILE, ODRL, XSD
 
 ACCESS_RIGHT_NS = "http://publications.europa.eu/resource/authority/access-right/"
+# Licence IRIs as the characterisation sheet records them (CRITERIA.md C5): SPDX for Etalab, which the EU licence
+# table lacks, the EU licence authority table for the others — one IRI per licence across the data space.
+EU_LICENCE = "http://publications.europa.eu/resource/authority/licence/"
 ACCESS_RIGHTS = {
     "public": ACCESS_RIGHT_NS + "PUBLIC",
     "restricted": ACCESS_RIGHT_NS + "RESTRICTED",
@@ -40,13 +43,13 @@ class Licence:
 LICENCES: dict[str, Licence] = {
     lic.key: lic
     for lic in (
-        Licence("etalab-2.0", "https://spdx.org/licenses/etalab-2.0", "Licence Ouverte Etalab 2.0",
+        Licence("etalab-2.0", "https://spdx.org/licenses/etalab-2.0.html", "Licence Ouverte Etalab 2.0",
                 "Etalab Open Licence 2.0", True, True),
-        Licence("odbl-1.0", "https://spdx.org/licenses/ODbL-1.0", "Open Database License (ODbL) 1.0",
+        Licence("odbl-1.0", EU_LICENCE + "ODC_BL", "Open Database License (ODbL) 1.0",
                 "Open Database License (ODbL) 1.0", True, True, True),
-        Licence("cc-by-4.0", "https://spdx.org/licenses/CC-BY-4.0", "Creative Commons Attribution 4.0",
+        Licence("cc-by-4.0", EU_LICENCE + "CC_BY_4_0", "Creative Commons Attribution 4.0",
                 "Creative Commons Attribution 4.0", True, True),
-        Licence("cc0-1.0", "https://spdx.org/licenses/CC0-1.0", "Creative Commons Zero 1.0 (domaine public)",
+        Licence("cc0-1.0", EU_LICENCE + "CC0", "Creative Commons Zero 1.0 (domaine public)",
                 "Creative Commons Zero 1.0 (public domain)", True, False),
         Licence("restricted", JNT + "licence/restricted", "licence restreinte (conditions du fournisseur)",
                 "restricted licence (provider's terms)", False, False),
@@ -84,7 +87,7 @@ def licence(key: str) -> Licence:
     norm = key.strip().lower()
     norm = _LICENCE_ALIASES.get(norm, norm)
     for lic in LICENCES.values():
-        if norm == lic.key or key.strip() == lic.iri:
+        if norm == lic.key or key.strip() in (lic.iri, lic.iri.removesuffix(".html")):
             return lic
     raise PolicyError(problem("licence", "unknown-licence",
                               f"licence inconnue « {key} » : {', '.join(LICENCES)}",

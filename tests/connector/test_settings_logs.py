@@ -38,6 +38,13 @@ def test_json_logs_redact_secrets(capsys):
     assert event["token"] == "[redacted]"
 
 
+def test_library_request_logs_only_in_debug():
+    configure_logging(Settings(log_level="INFO"))
+    assert logging.getLogger("httpx").level == logging.WARNING
+    configure_logging(Settings(log_level="DEBUG"))
+    assert logging.getLogger("httpx").level == logging.DEBUG
+
+
 def test_redact_plain_text():
     assert redact("Bearer abc.def") == "Bearer [redacted]"
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "password is %s", ("hunter2",), None)

@@ -24,7 +24,7 @@ NANTES_GEOJSON = {
         [[-1.556, 47.216], [-1.551, 47.216], [-1.551, 47.221], [-1.556, 47.221], [-1.556, 47.216]]
     ],
 }
-NANTES_LABEL = "Polygon (-1.5560,47.2160,-1.5510,47.2210)"
+NANTES_LABEL = "zone WKT (bbox -1.556,47.216,-1.551,47.221)"
 # A larger rectangle over west Nantes, given as GeoJSON in policies.
 WEST_NANTES = {
     "type": "Polygon",
@@ -472,9 +472,9 @@ def test_spatial_geojson_json_literal_right_operand():
     assert_refused(
         decide(west, {"territory": "44184"}),
         "l'emprise demandée 'Saint-Nazaire (commune 44184)' n'est pas incluse dans "
-        "Polygon (-1.6000,47.2000,-1.5000,47.2500)",
+        "zone GeoJSON (bbox -1.6,47.2,-1.5,47.25)",
         "the requested area 'Saint-Nazaire (commune 44184)' does not lie within "
-        "Polygon (-1.6000,47.2000,-1.5000,47.2500)",
+        "zone GeoJSON (bbox -1.6,47.2,-1.5,47.25)",
     )
 
 

@@ -86,10 +86,11 @@ def test_cc0_has_no_duty():
 @pytest.mark.parametrize(
     ("key", "iri"),
     [
-        ("etalab", "https://spdx.org/licenses/etalab-2.0"),
-        ("odbl", "https://spdx.org/licenses/ODbL-1.0"),
-        ("CC-BY-4.0", "https://spdx.org/licenses/CC-BY-4.0"),
-        ("https://spdx.org/licenses/CC0-1.0", "https://spdx.org/licenses/CC0-1.0"),
+        ("etalab", "https://spdx.org/licenses/etalab-2.0.html"),
+        ("https://spdx.org/licenses/etalab-2.0", "https://spdx.org/licenses/etalab-2.0.html"),
+        ("odbl", "http://publications.europa.eu/resource/authority/licence/ODC_BL"),
+        ("CC-BY-4.0", "http://publications.europa.eu/resource/authority/licence/CC_BY_4_0"),
+        ("http://publications.europa.eu/resource/authority/licence/CC0", "http://publications.europa.eu/resource/authority/licence/CC0"),
     ],
 )
 def test_licence_aliases_and_metadata(key, iri):
