@@ -38,7 +38,7 @@ MODELS: dict[str, type[Negotiation] | type[Transfer]] = {"negotiation": Negotiat
 # Columns a caller may change through `update`; identity, lease and bookkeeping columns have their own methods.
 UPDATABLE = frozenset({
     "state", "intent", "provider_pid", "consumer_pid", "counterparty_address", "error_detail", "offer",
-    "agreement_id", "dataset_id", "format", "data_address", "next_attempt_at", "retry_count",
+    "agreement_id", "dataset_id", "format", "data_address", "next_attempt_at", "retry_count", "context",
 })
 
 

@@ -13,7 +13,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, Integer, MetaData, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -92,6 +103,8 @@ class Negotiation(_Process, Base):
     offer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     agreement_id: Mapped[str | None] = mapped_column(String(255))
     dataset_id: Mapped[str | None] = mapped_column(String(1024))
+    # What the consumer declared with its request (purpose IRI, territory...): evaluated with its verified claims.
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Transfer(_Process, Base):
@@ -131,3 +144,29 @@ class MessageSeen(Base):
     message_key: Mapped[str] = mapped_column(String(255), primary_key=True)
     message_type: Mapped[str | None] = mapped_column(String(128))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Dataset(Base):
+    """A dataset this connector publishes: its sheet (``catalog.sheet.Sheet`` as JSON), the DSP transfer formats it
+    is served in, and where its data comes from (the data plane's source description)."""
+
+    __tablename__ = "datasets"
+
+    id: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    sheet: Mapped[dict[str, Any]] = mapped_column(JSON)
+    formats: Mapped[list[str]] = mapped_column(JSON)
+    data_source: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Offer(Base):
+    """An offer of a dataset: its ODRL policy as DSP JSON-LD (without ``target``: the catalogue adds it)."""
+
+    __tablename__ = "offers"
+
+    id: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"), index=True)
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -11,11 +11,12 @@ from connector.identity import ReplayStore
 from connector.identity.storage import make_engine
 from connector.store import Base, current_revision, head_revision, upgrade
 
-TABLES = {"negotiations", "agreements", "transfers", "messages_seen", "identity_seen_tokens", "alembic_version"}
+TABLES = {"negotiations", "agreements", "transfers", "messages_seen", "identity_seen_tokens", "alembic_version",
+          "datasets", "offers"}
 
 
 def test_a_new_database_is_migrated_to_head(database_url):
-    assert head_revision() == "0001"
+    assert head_revision() == "0002"
     assert current_revision(database_url) is None
     assert upgrade(database_url) == head_revision()
     assert current_revision(database_url) == head_revision()
