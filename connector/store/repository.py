@@ -20,11 +20,11 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy import Engine, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -134,6 +134,109 @@ class Store:
         due = self.clock() + timedelta(seconds=delay) if intent is not None else None
         return self.update(kind, process_id, version, intent=intent, next_attempt_at=due, retry_count=0,
                            error_detail=None, **changes)
+
+    def find_by_counterparty_pid(self, kind: Kind, role: str, counterparty_pid: str,
+                                 counterparty_did: str) -> Negotiation | Transfer | None:
+        """Our process (`role`) in which the counterparty chose `counterparty_pid` (a replayed initial message)."""
+        model = MODELS[kind]
+        other = model.consumer_pid if _value(role) == "provider" else model.provider_pid
+        with self._session() as session:
+            return session.scalars(select(model).where(
+                model.role == _value(role), other == counterparty_pid, model.counterparty_did == counterparty_did,
+            ).limit(1)).one_or_none()
+
+    def list(self, kind: Kind, *, role: str | None = None, state: str | None = None, offset: int = 0,
+             limit: int = 50) -> list[Negotiation | Transfer]:
+        """Processes, newest first, optionally of one role or state (management API)."""
+        model = MODELS[kind]
+        query = select(model).order_by(model.created_at.desc(), model.id)
+        if role is not None:
+            query = query.where(model.role == _value(role))
+        if state is not None:
+            query = query.where(model.state == _value(state))
+        with self._session() as session:
+            return list(session.scalars(query.offset(offset).limit(limit)))
+
+    def count(self, kind: Kind, *, state: str | None = None) -> int:
+        model = MODELS[kind]
+        query = select(func.count(model.id))
+        if state is not None:
+            query = query.where(model.state == _value(state))
+        with self._session() as session:
+            return int(session.scalar(query) or 0)
+
+    def apply(self, kind: Kind, process_id: str, version: int, *, message_key: str | None = None,
+              message_type: str | None = None, agreement: Agreement | None = None,
+              **changes: Any) -> Negotiation | Transfer | None:
+        """One unit of work for an incoming message: record it as seen, store the agreement it led to (if any) and
+        compare-and-set the process, all in one transaction. None if the message was seen already (nothing is
+        written); ConcurrentUpdate if the process changed since it was read (nothing is written)."""
+        unknown = set(changes) - UPDATABLE
+        if unknown:
+            raise ValueError(f"not updatable: {sorted(unknown)}")
+        model = MODELS[kind]
+        values = {key: _value(value) for key, value in changes.items()}
+        now = self.clock()
+        statement = (
+            update(model).where(model.id == process_id, model.version == version)
+            .values(**values, version=model.version + 1, updated_at=now).returning(model)
+        )
+        try:
+            with self._session() as session, session.begin():
+                if message_key is not None:
+                    session.execute(insert(MessageSeen).values(
+                        process_kind=kind, process_id=process_id, message_key=message_key,
+                        message_type=message_type, received_at=now))
+                row = session.scalars(statement, execution_options={"synchronize_session": False}).one_or_none()
+                if row is None:
+                    raise ConcurrentUpdate(f"{kind} {process_id} is no longer at version {version}")
+                if agreement is not None:
+                    session.add(agreement)
+        except IntegrityError:
+            if message_key is not None and self.seen(kind, process_id, message_key):
+                return None
+            raise
+        return row
+
+    def seen(self, kind: Kind, process_id: str, message_key: str) -> bool:
+        with self._session() as session:
+            return session.get(MessageSeen, (kind, process_id, message_key)) is not None
+
+    def create_with(self, kind: Kind, *, agreement: Agreement | None = None, **fields: Any) -> Negotiation | Transfer:
+        """Insert a process (and the agreement it already holds) in one transaction."""
+        model = MODELS[kind]
+        values = {key: _value(value) for key, value in fields.items()}
+        own_pid = "provider_pid" if values["role"] == "provider" else "consumer_pid"
+        values.setdefault(own_pid, f"urn:uuid:{uuid.uuid4()}")
+        values.setdefault("id", str(uuid.uuid4()))
+        now = self.clock()
+        if values.get("intent") is not None:
+            values.setdefault("next_attempt_at", now)
+        process = model(retry_count=0, version=1, created_at=now, updated_at=now, **values)
+        with self._session() as session, session.begin():
+            session.add(process)
+            if agreement is not None:
+                session.add(agreement)
+        return process
+
+    def expedite(self, kind: Kind, process_id: str) -> None:
+        """Make a pending intent due now (after the response that created the process has gone out)."""
+        model = MODELS[kind]
+        now = self.clock()
+        with self._session() as session, session.begin():
+            session.execute(update(model).where(model.id == process_id, model.intent.is_not(None),
+                                                model.next_attempt_at > now).values(next_attempt_at=now),
+                            execution_options={"synchronize_session": False})
+
+    def next_due(self) -> datetime | None:
+        """When the earliest pending intent (negotiation or transfer) is due; None when there is no work."""
+        with self._session() as session:
+            times = [session.scalar(select(func.min(m.next_attempt_at)).where(m.intent.is_not(None)))
+                     for m in (Negotiation, Transfer)]
+        times = [t for t in times if t is not None]
+        if not times:
+            return None
+        return min(t if t.tzinfo else t.replace(tzinfo=UTC) for t in times)
 
     # -- leases -----------------------------------------------------------------------------------------------
     def claim_due(self, kind: Kind, owner: str, lease_seconds: float, limit: int = 10) -> list[Negotiation | Transfer]:

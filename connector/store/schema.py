@@ -118,6 +118,7 @@ class Transfer(_Process, Base):
     agreement_id: Mapped[str] = mapped_column(String(255), index=True)
     format: Mapped[str | None] = mapped_column(String(255))
     data_address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Agreement(Base):

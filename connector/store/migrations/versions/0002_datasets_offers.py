@@ -1,5 +1,5 @@
-"""Published datasets and their offers (provider side), and the consumer's request context of a negotiation
-(declared purpose, requested territory).
+"""Published datasets and their offers (provider side), and a process context on negotiations and transfers (what the
+consumer declared: purpose, territory; the scripted follow-up messages of the TCK mode).
 
 Revision ID: 0002
 Revises: 0001
@@ -42,13 +42,15 @@ def upgrade() -> None:
                                 ondelete="CASCADE"),
     )
     op.create_index("ix_offers_dataset_id", "offers", ["dataset_id"])
-    with op.batch_alter_table("negotiations") as batch:
-        batch.add_column(sa.Column("context", sa.JSON(), nullable=True))
+    for table in ("negotiations", "transfers"):
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("context", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("negotiations") as batch:
-        batch.drop_column("context")
+    for table in ("negotiations", "transfers"):
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("context")
     op.drop_index("ix_offers_dataset_id", table_name="offers")
     op.drop_table("offers")
     op.drop_table("datasets")

@@ -1,0 +1,260 @@
+"""The DSP 2025-1 HTTPS binding of one participant: catalog, negotiation and transfer endpoints, provider and
+consumer sides (the callback address of this connector is its DSP base, so both sides share the paths), and the
+unauthenticated ``/.well-known/dspace-version``.
+
+Every request is authenticated (self-issued token verified by the identity layer; TCK modes aside). Process
+endpoints answer 404 for an unknown pid *and* for a caller who is not the process's counterparty (nothing is
+revealed). Bodies are size-limited, parsed, brought to the canonical compact form (expanded JSON-LD and other
+compactions are accepted) and validated against the DSP schemas before anything is read from them; a refusal is a
+4xx with a ``ContractNegotiationError`` / ``TransferError`` / ``CatalogError`` body naming the field and the rule,
+and nothing is written. A transition is committed before the acknowledgement is returned; the messages that follow
+are sent by the dispatcher once the response has gone out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from catalog.dsp_catalog import CatalogInfo, PagingError, catalog_error, link_header, page_of, paging_params, \
+    render_catalog
+from connector.dsp.schemas import DEFAULT_SIZE_LIMIT, MessageError
+try:
+    from connector.dsp.wire import validate_incoming
+except ImportError:  # TEMPORARY until wire lands
+    from connector.dsp.schemas import parse_message as validate_incoming
+from connector.identity.auth import Authenticator
+from connector.identity.errors import IdentityError
+from connector.identity.tokens import VerifiedClaims
+
+from .errors import ProtocolError
+from .plane import ControlPlane
+from .processes import ProcessProtocol
+
+log = logging.getLogger("jnt.dsp")
+JSONLD = "application/json"
+VERSION = "2025-1"
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _TooLarge(int(declared))
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge(size)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def version_document(base_path: str) -> dict[str, Any]:
+    return {"protocolVersions": [{"version": VERSION, "path": base_path, "binding": "HTTPS"}]}
+
+
+def well_known_router(base_path: str) -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/.well-known/dspace-version", tags=["DSP"], summary="Versions du protocole (DSP 2025-1)")
+    def dspace_version() -> JSONResponse:
+        return JSONResponse(version_document(base_path))
+
+    return router
+
+
+def dsp_router(plane: ControlPlane, authenticator: Authenticator, catalog_info: CatalogInfo, *,
+               size_limit: int = DEFAULT_SIZE_LIMIT, default_per_page: int | None = None) -> APIRouter:
+    router = APIRouter(tags=["DSP"])
+
+    def claims_of(request: Request, *, hidden: bool, error: Callable[[ProtocolError], dict[str, Any]]
+                  ) -> VerifiedClaims:
+        try:
+            return authenticator.authenticate(request.headers.get("authorization"))
+        except IdentityError as exc:
+            log.info("DSP request refused (%s): %s", exc.check, exc.en, extra={"path": request.url.path})
+            if hidden:
+                raise ProtocolError(404, "not-found", ["ressource inconnue", "unknown resource"]) from None
+            raise ProtocolError(401, "unauthenticated", [exc.fr, exc.en]) from None
+
+    def respond(protocol_error: ProtocolError, body_of: Callable[[ProtocolError], dict[str, Any]]) -> JSONResponse:
+        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if protocol_error.status == 401 else None
+        return JSONResponse(body_of(protocol_error), status_code=protocol_error.status, headers=headers)
+
+    def message_error(exc: MessageError, **pids: str | None) -> ProtocolError:
+        status = 413 if exc.code == "too-large" else 400
+        return ProtocolError(status, exc.code, exc.reasons, **pids)
+
+    async def handle(request: Request, background: BackgroundTasks, protocol: ProcessProtocol, expected: str | None,
+                     work: Callable[[VerifiedClaims, dict[str, Any]], Any], *, hidden: bool, created: bool = False
+                     ) -> JSONResponse:
+        try:
+            try:
+                raw = await _body(request, size_limit)
+            except _TooLarge as exc:
+                raise ProtocolError(413, "too-large", [f"corps de {exc.args[0]} octets, limite {size_limit}",
+                                                       f"body of {exc.args[0]} bytes, limit {size_limit}"]) from None
+
+            def run() -> Any:
+                claims = claims_of(request, hidden=hidden, error=protocol.error_body)
+                try:
+                    doc = validate_incoming(raw, expected, size_limit)
+                except MessageError as exc:
+                    raise message_error(exc) from None
+                return work(claims, doc)
+
+            process = await run_in_threadpool(run)
+        except ProtocolError as exc:
+            return respond(exc, protocol.error_body)
+        if created:
+            background.add_task(_expedite, plane, protocol.kind, process.id)
+        else:
+            background.add_task(plane.wake)
+        return JSONResponse(protocol.state_body(process), status_code=201 if created else 200)
+
+    async def get_state(request: Request, protocol: ProcessProtocol, pid: str) -> JSONResponse:
+        def run() -> Any:
+            claims = claims_of(request, hidden=True, error=protocol.error_body)
+            return protocol.find(pid, claims)
+
+        try:
+            process = await run_in_threadpool(run)
+        except ProtocolError as exc:
+            return respond(exc, protocol.error_body)
+        return JSONResponse(protocol.state_body(process))
+
+    negotiations, transfers = plane.negotiations, plane.transfers
+
+    # -- catalog ----------------------------------------------------------------------------------------------------
+    def catalog_claims(request: Request) -> VerifiedClaims | None:
+        claims = claims_of(request, hidden=False, error=_catalog_body)
+        return claims if claims.authenticated else None  # TCK modes: everything is visible
+
+    @router.post("/catalog/request", summary="Catalogue (DSP CatalogRequestMessage)")
+    async def catalog_request(request: Request) -> JSONResponse:
+        try:
+            try:
+                raw = await _body(request, size_limit)
+            except _TooLarge as exc:
+                raise ProtocolError(413, "too-large", [f"body of {exc.args[0]} bytes, limit {size_limit}"]) from None
+
+            def run() -> JSONResponse:
+                claims = catalog_claims(request)
+                try:
+                    doc = validate_incoming(raw, "CatalogRequestMessage", size_limit)
+                except MessageError as exc:
+                    raise message_error(exc) from None
+                if doc.get("filter") not in (None, [], {}):
+                    raise ProtocolError(400, "unsupported-filter", [
+                        "le filtre de catalogue n'est pas pris en charge : demander le catalogue sans `filter`",
+                        "catalog filters are not supported: request the catalog without `filter`"])
+                try:
+                    page_request = paging_params(request.query_params, default_per_page=default_per_page)
+                except PagingError as exc:
+                    raise ProtocolError(400, exc.rule, [exc.message("fr"), exc.message("en")]) from None
+                ids = plane.datasets.visible_ids(claims)
+                page = page_of(page_request, len(ids))
+                body = render_catalog(catalog_info, [])
+                datasets = [plane.datasets.rendered(i, catalog_info.service) for i in ids[page.start:page.stop]]
+                if datasets:
+                    body["dataset"] = datasets
+                return JSONResponse(body, headers={"Link": link_header(str(request.url), page)})
+
+            return await run_in_threadpool(run)
+        except ProtocolError as exc:
+            return respond(exc, _catalog_body)
+
+    @router.get("/catalog/datasets/{dataset_id:path}", summary="Jeu de données (DSP Dataset)")
+    async def catalog_dataset(request: Request, dataset_id: str) -> JSONResponse:
+        def run() -> JSONResponse:
+            claims = catalog_claims(request)
+            if dataset_id not in set(plane.datasets.visible_ids(claims)):
+                raise ProtocolError(404, "not-found", [f"jeu de données inconnu : {dataset_id}",
+                                                       f"unknown dataset: {dataset_id}"])
+            body = {"@context": render_catalog(catalog_info, [])["@context"],
+                    **plane.datasets.rendered(dataset_id, catalog_info.service)}
+            return JSONResponse(body)
+
+        try:
+            return await run_in_threadpool(run)
+        except ProtocolError as exc:
+            return respond(exc, _catalog_body)
+
+    # -- negotiations ---------------------------------------------------------------------------------------------
+    @router.get("/negotiations/{pid}", summary="État d'une négociation")
+    async def negotiation_state(request: Request, pid: str) -> JSONResponse:
+        return await get_state(request, negotiations, pid)
+
+    @router.post("/negotiations/request", status_code=201, summary="Demande de contrat initiale (fournisseur)")
+    async def negotiation_request(request: Request, background: BackgroundTasks) -> JSONResponse:
+        return await handle(request, background, negotiations, "ContractRequestMessage",
+                            negotiations.receive_request, hidden=False, created=True)
+
+    @router.post("/negotiations/offers", status_code=201, summary="Offre initiale du fournisseur (consommateur)")
+    async def negotiation_initial_offer(request: Request, background: BackgroundTasks) -> JSONResponse:
+        return await handle(request, background, negotiations, "ContractOfferMessage",
+                            negotiations.receive_initial_offer, hidden=False, created=True)
+
+    def negotiation_route(path: str, message: str, summary: str) -> None:
+        async def endpoint(request: Request, background: BackgroundTasks, pid: str) -> JSONResponse:
+            return await handle(request, background, negotiations, message,
+                                lambda claims, doc: negotiations.receive_message(claims, pid, message, doc),
+                                hidden=True)
+
+        router.add_api_route(f"/negotiations/{{pid}}/{path}", endpoint, methods=["POST"], summary=summary,
+                             name=f"negotiation_{path.replace('/', '_')}")
+
+    negotiation_route("request", "ContractRequestMessage", "Contre-demande du consommateur")
+    negotiation_route("offers", "ContractOfferMessage", "Offre du fournisseur")
+    negotiation_route("events", "ContractNegotiationEventMessage", "Événement ACCEPTED / FINALIZED")
+    negotiation_route("agreement/verification", "ContractAgreementVerificationMessage", "Vérification de l'accord")
+    negotiation_route("agreement", "ContractAgreementMessage", "Accord du fournisseur")
+    negotiation_route("termination", "ContractNegotiationTerminationMessage", "Fin de négociation")
+
+    # -- transfers -------------------------------------------------------------------------------------------------
+    @router.get("/transfers/{pid}", summary="État d'un transfert")
+    async def transfer_state(request: Request, pid: str) -> JSONResponse:
+        return await get_state(request, transfers, pid)
+
+    @router.post("/transfers/request", status_code=201, summary="Demande de transfert (fournisseur)")
+    async def transfer_request(request: Request, background: BackgroundTasks) -> JSONResponse:
+        return await handle(request, background, transfers, "TransferRequestMessage", transfers.receive_request,
+                            hidden=False, created=True)
+
+    def transfer_route(path: str, message: str, summary: str) -> None:
+        async def endpoint(request: Request, background: BackgroundTasks, pid: str) -> JSONResponse:
+            return await handle(request, background, transfers, message,
+                                lambda claims, doc: transfers.receive_message(claims, pid, message, doc),
+                                hidden=True)
+
+        router.add_api_route(f"/transfers/{{pid}}/{path}", endpoint, methods=["POST"], summary=summary,
+                             name=f"transfer_{path}")
+
+    transfer_route("start", "TransferStartMessage", "Démarrage / reprise du transfert")
+    transfer_route("completion", "TransferCompletionMessage", "Fin normale du transfert")
+    transfer_route("termination", "TransferTerminationMessage", "Arrêt du transfert")
+    transfer_route("suspension", "TransferSuspensionMessage", "Suspension du transfert")
+
+    return router
+
+
+def _catalog_body(error: ProtocolError) -> dict[str, Any]:
+    return catalog_error(error.code, error.reasons)
+
+
+def _expedite(plane: ControlPlane, kind: str, process_id: str) -> None:
+    plane.store.expedite(kind, process_id)
+    plane.wake()
+
+
+def dataset_path(dataset_id: str) -> str:
+    return "/catalog/datasets/" + quote(dataset_id, safe="")

@@ -1,0 +1,84 @@
+"""`ControlPlane`: one participant's control plane — its identity, its store, its published datasets, the two
+protocols and the dispatcher that sends their messages. The HTTP layers (DSP endpoints, management API) are thin
+routers over it; several control planes can live in one process (multi-tenant hosting)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from connector.store import Store
+
+from .datasets import DatasetRegistry
+from .dispatcher import Dispatcher
+from .messages import http_data_address
+from .negotiations import NegotiationProtocol
+from .reactions import Reactions
+from .transfers import TransferProtocol
+
+EDR_LIFETIME = 600  # seconds: data-plane tokens live at most 10 minutes
+
+
+@dataclass
+class PlaneOptions:
+    chain_delay: float = 0.3  # pause between chained messages of one process (the TCK registers handlers late)
+    first_callback_delay: float = 0.25  # the first callback after a 201 waits for the response to be processed
+    workers: int = 8
+    lease_seconds: float = 30.0
+    idle_poll: float = 2.0
+    base_delay: float = 0.2
+    max_delay: float = 30.0
+    max_attempts: int = 8
+
+
+class ControlPlane:
+    def __init__(self, *, did: str, store: Store, dsp_url: str, keys: Any | None = None,
+                 token_issuer: Any | None = None, resolver: Any | None = None, verify_identities: bool = True,
+                 reactions: Reactions | None = None, data_url: str | None = None, lang: str = "fr",
+                 options: PlaneOptions | None = None) -> None:
+        self.did = did
+        self.store = store
+        self.dsp_url = dsp_url.rstrip("/")
+        self.keys = keys
+        self.token_issuer = token_issuer
+        self.resolver = resolver
+        self.verify_identities = verify_identities
+        self.reactions = reactions or Reactions()
+        root = self.dsp_url.split("/api/dsp/")[0] if "/api/dsp/" in self.dsp_url else self.dsp_url
+        self.data_url = (data_url or root + "/data").rstrip("/")
+        self.lang = lang
+        self.options = options or PlaneOptions()
+        self.chain_delay = self.options.chain_delay
+        self.first_callback_delay = self.options.first_callback_delay
+        self.datasets = DatasetRegistry(store.engine)
+        self.negotiations = NegotiationProtocol(self)
+        self.transfers = TransferProtocol(self)
+        o = self.options
+        self.dispatcher = Dispatcher(self, workers=o.workers, lease_seconds=o.lease_seconds, idle_poll=o.idle_poll,
+                                     base_delay=o.base_delay, max_delay=o.max_delay, max_attempts=o.max_attempts)
+
+    def start(self) -> ControlPlane:
+        self.dispatcher.start()
+        return self
+
+    def stop(self) -> None:
+        self.dispatcher.stop()
+
+    def wake(self) -> None:
+        self.dispatcher.wake()
+
+    def data_address_for(self, transfer: Any) -> dict[str, Any] | None:
+        """The pull DataAddress of a started transfer: the data plane endpoint of this transfer and a token (JWS by
+        this participant, at most 10 minutes) bound to the agreement, the transfer, the consumer and the dataset."""
+        agreement = self.store.get_agreement(transfer.agreement_id)
+        endpoint = f"{self.data_url}/{transfer.provider_pid}"
+        if self.keys is None:
+            return http_data_address(endpoint)
+        now = int(time.time())
+        claims = {"iss": self.did, "aud": self.did, "sub": transfer.counterparty_did, "iat": now,
+                  "exp": now + EDR_LIFETIME, "jti": str(uuid.uuid4()), "agreement": transfer.agreement_id,
+                  "transfer": transfer.provider_pid, "dataset": agreement.target if agreement else None}
+        token = self.keys.sign(claims, typ="jnt-edr+jwt")
+        return http_data_address(endpoint, token, expires_in=EDR_LIFETIME)
