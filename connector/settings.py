@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     key_passphrase: SecretStr | None = Field(None, description="Passphrase that encrypts the private keys at rest.")
     key_passphrase_file: Path | None = Field(None, description="File holding the key passphrase (a mounted secret).")
     admin_token: SecretStr | None = Field(None, description="Bearer token of the trust authority's admin API.")
+    management_token: SecretStr | None = Field(
+        None, description="API key of a connector's management API (`Authorization: Bearer` or `X-Api-Key`).")
+    participant_name: str | None = Field(None, description="Display name of this participant (catalogue title).")
     authority_url: str | None = Field(None, description="Base URL of the trust authority (for `jnt authority ...`).")
     trusted_authorities: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="DIDs of the trust authorities whose credentials are accepted "

@@ -278,4 +278,6 @@ class DatasetRegistry:
     def message_offer(self, dataset_id: str, offer_id: str) -> dict[str, Any]:
         """The offer as carried in negotiation messages: with its `target`."""
         dataset = self._current()[dataset_id]
-        return render_offer(dataset.offers[offer_id], dataset_id)
+        offer = render_offer(dataset.offers[offer_id], dataset_id)
+        offer["target"] = dataset_id
+        return offer
