@@ -63,5 +63,5 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(settings.log_level)
     # Libraries log every HTTP request at INFO: keep that for DEBUG, so our own events stay readable.
     library_level = logging.DEBUG if settings.log_level == "DEBUG" else logging.WARNING
-    for name in ("httpx", "httpcore", "uvicorn.access", "uvicorn.error"):
+    for name in ("httpx", "httpcore", "uvicorn.access", "uvicorn.error", "alembic"):
         logging.getLogger(name).setLevel(library_level)

@@ -25,7 +25,7 @@ from catalog.dsp_render import DEFAULT_FORMATS, CatalogEntry, DspService, render
 from catalog.sheet import Sheet
 from connector.identity.tokens import VerifiedClaims
 from connector.store.schema import Dataset, Offer, utcnow
-from policies import CompiledPolicy, PolicyError, Request, compile_policy, parse_policy
+from policies import CompiledPolicy, PolicyError, Request, compile_policy, parse_policy, request_from_json
 from policies.model import Constraint, LogicalConstraint, Policy, RuleKind
 from policies.serialize import to_jsonld
 
@@ -96,10 +96,19 @@ def _identity_refusal(result: Any) -> bool:
     return all(leaf.left_operand in IDENTITY_OPERANDS for leaf in _leaves(result.constraint))
 
 
+def requester(claims: VerifiedClaims | None, target: str, **extra: Any) -> Request:
+    """The policy request of a verified requester (category read as the JNT profile does)."""
+    data: dict[str, Any] = {"target": target, **{k: v for k, v in extra.items() if v is not None}}
+    if claims is not None:
+        data["assignee"] = claims.did
+        if claims.category:
+            data["category"] = claims.category
+    return request_from_json(data)
+
+
 def admits(compiled: CompiledPolicy, claims: VerifiedClaims, target: str) -> bool:
     """Whether one permission of the policy can apply to this requester (conditions on use left to negotiation)."""
-    request = Request(target=target, assignee=claims.did, category=claims.category, industry=claims.kind)
-    decision = compiled.decide(request)
+    decision = compiled.decide(requester(claims, target))
     for result in decision.rules:
         if result.rule.kind != RuleKind.PERMISSION:
             continue

@@ -14,8 +14,14 @@ from connector.store.schema import Agreement, Negotiation
 from policies import World, request_from_json
 
 from . import messages as m
-from .agreements import AgreementError, build_agreement, check_agreement, same_terms, sign_agreement, \
-    verify_signature
+from .agreements import (
+    AgreementError,
+    build_agreement,
+    check_agreement,
+    same_terms,
+    sign_agreement,
+    verify_signature,
+)
 from .errors import ProtocolError, bad_request
 from .processes import INITIAL, Plan, ProcessProtocol, claims_snapshot
 
@@ -215,17 +221,10 @@ class NegotiationProtocol(ProcessProtocol):
         if not same_terms(process.offer or {}, stored):
             return self.act(process, "offer", claims, context)  # counter-offer: our own terms
         snapshot = claims_snapshot(claims) if claims is not None else context.get("claims") or {}
-        request = {"assignee": snapshot.get("did"), "target": dataset.id}
-        if snapshot.get("category"):
-            request["category"] = snapshot["category"]
-        if snapshot.get("kind"):
-            request["industry"] = snapshot["kind"]
-        if context.get("purpose"):
-            request["purpose"] = context["purpose"]
-        if context.get("territory"):
-            request["territory"] = context["territory"]
+        request = {"assignee": snapshot.get("did"), "target": dataset.id, "category": snapshot.get("category"),
+                   "purpose": context.get("purpose"), "territory": context.get("territory")}
         try:
-            policy_request = request_from_json(request)
+            policy_request = request_from_json({k: v for k, v in request.items() if v is not None})
         except Exception as exc:  # an unknown purpose or territory name: refuse with the reason
             return self._terminating(context, "invalid-request", [f"demande illisible : {exc}",
                                                                    f"unreadable request: {exc}"])

@@ -17,3 +17,12 @@ def cut(tmp_path):
     connector = Cut(tmp_path)
     yield connector
     connector.stop()
+
+
+@pytest.fixture
+def space(tmp_path):
+    from .space import Space
+
+    world = Space(tmp_path)
+    yield world
+    world.close()
