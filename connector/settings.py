@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     management_token: SecretStr | None = Field(
         None, description="API key of a connector's management API (`Authorization: Bearer` or `X-Api-Key`).")
     participant_name: str | None = Field(None, description="Display name of this participant (catalogue title).")
+    replica_id: str = Field(
+        default_factory=lambda: os.environ.get("HOSTNAME") or __import__("socket").gethostname(),
+        description="Stable name of this connector replica; its work leases are released when it restarts.")
+    dsp_first_callback_delay: float = Field(
+        0.05, ge=0, le=10, description="Seconds between acknowledging a new process and sending its first callback.")
     authority_url: str | None = Field(None, description="Base URL of the trust authority (for `jnt authority ...`).")
     trusted_authorities: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="DIDs of the trust authorities whose credentials are accepted "

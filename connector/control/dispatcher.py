@@ -35,9 +35,9 @@ RETRYABLE = frozenset({404, 408, 409, 425, 429})
 class Dispatcher:
     def __init__(self, plane: ControlPlane, *, workers: int = 8, lease_seconds: float = 30.0,
                  idle_poll: float = 2.0, base_delay: float = 0.2, max_delay: float = 30.0, max_attempts: int = 8,
-                 timeout: float = 10.0, client: httpx.Client | None = None) -> None:
+                 timeout: float = 10.0, client: httpx.Client | None = None, owner_prefix: str = "") -> None:
         self.plane = plane
-        self.owner = f"dispatcher-{uuid.uuid4()}"
+        self.owner = f"{owner_prefix or 'dispatcher'}/{uuid.uuid4()}"
         self.lease_seconds = lease_seconds
         self.idle_poll = idle_poll
         self.base_delay = base_delay

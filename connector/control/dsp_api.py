@@ -21,9 +21,17 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from catalog.dsp_catalog import CatalogInfo, PagingError, catalog_error, link_header, page_of, paging_params, \
-    render_catalog
+from catalog.dsp_catalog import (
+    CatalogInfo,
+    PagingError,
+    catalog_error,
+    link_header,
+    page_of,
+    paging_params,
+    render_catalog,
+)
 from connector.dsp.schemas import DEFAULT_SIZE_LIMIT, MessageError
+
 try:
     from connector.dsp.wire import validate_incoming
 except ImportError:  # TEMPORARY until wire lands
@@ -115,10 +123,7 @@ def dsp_router(plane: ControlPlane, authenticator: Authenticator, catalog_info: 
             process = await run_in_threadpool(run)
         except ProtocolError as exc:
             return respond(exc, protocol.error_body)
-        if created:
-            background.add_task(_expedite, plane, protocol.kind, process.id)
-        else:
-            background.add_task(plane.wake)
+        background.add_task(plane.wake)  # after the response has gone out
         return JSONResponse(protocol.state_body(process), status_code=201 if created else 200)
 
     async def get_state(request: Request, protocol: ProcessProtocol, pid: str) -> JSONResponse:
@@ -249,11 +254,6 @@ def dsp_router(plane: ControlPlane, authenticator: Authenticator, catalog_info: 
 
 def _catalog_body(error: ProtocolError) -> dict[str, Any]:
     return catalog_error(error.code, error.reasons)
-
-
-def _expedite(plane: ControlPlane, kind: str, process_id: str) -> None:
-    plane.store.expedite(kind, process_id)
-    plane.wake()
 
 
 def dataset_path(dataset_id: str) -> str:

@@ -24,13 +24,14 @@ EDR_LIFETIME = 600  # seconds: data-plane tokens live at most 10 minutes
 @dataclass
 class PlaneOptions:
     chain_delay: float = 0.3  # pause between chained messages of one process (the TCK registers handlers late)
-    first_callback_delay: float = 0.25  # the first callback after a 201 waits for the response to be processed
+    first_callback_delay: float = 0.05  # the first callback after a 201 leaves time for the response to arrive
     workers: int = 8
     lease_seconds: float = 30.0
     idle_poll: float = 2.0
     base_delay: float = 0.2
     max_delay: float = 30.0
     max_attempts: int = 8
+    replica_id: str = ""  # stable name of this replica: its leases are released when it restarts
 
 
 class ControlPlane:
@@ -57,9 +58,12 @@ class ControlPlane:
         self.transfers = TransferProtocol(self)
         o = self.options
         self.dispatcher = Dispatcher(self, workers=o.workers, lease_seconds=o.lease_seconds, idle_poll=o.idle_poll,
-                                     base_delay=o.base_delay, max_delay=o.max_delay, max_attempts=o.max_attempts)
+                                     base_delay=o.base_delay, max_delay=o.max_delay, max_attempts=o.max_attempts,
+                                     owner_prefix=o.replica_id)
 
     def start(self) -> ControlPlane:
+        if self.options.replica_id:  # work leased by this replica before a crash is free again
+            self.store.release_owned(self.options.replica_id + "/")
         self.dispatcher.start()
         return self
 

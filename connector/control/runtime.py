@@ -73,6 +73,9 @@ def build_connector(settings: Settings, base_url: str, *, participant: Participa
     store = Store.from_url(url)
     authenticator = Authenticator.from_settings(settings, participant.did)
     verify = settings.auth_mode == "dcp"
+    if options is None:
+        options = PlaneOptions(first_callback_delay=settings.dsp_first_callback_delay,
+                               replica_id=f"{settings.replica_id}:{participant.did}")
     plane = ControlPlane(
         did=participant.did, store=store, dsp_url=dsp_url, keys=participant.keys, token_issuer=participant,
         resolver=resolver or (DidResolver(dev_mode=settings.dev_mode, ttl_seconds=settings.did_cache_ttl_seconds)

@@ -263,6 +263,17 @@ class Store:
             )
         return result.rowcount == 1
 
+    def release_owned(self, owner_prefix: str) -> int:
+        """Free every lease whose owner starts with `owner_prefix` (a replica restarting after a crash)."""
+        count = 0
+        with self._session() as session, session.begin():
+            for model in (Negotiation, Transfer):
+                count += session.execute(
+                    update(model).where(model.lease_owner.startswith(owner_prefix, autoescape=True))
+                    .values(lease_owner=None, lease_expires_at=None),
+                    execution_options={"synchronize_session": False}).rowcount
+        return count
+
     def release(self, kind: Kind, process_id: str, owner: str) -> bool:
         """Give the lease back; False if `owner` no longer holds it."""
         return self._leased(kind, process_id, owner, lease_owner=None, lease_expires_at=None)

@@ -24,9 +24,9 @@ QUICK = PlaneOptions(chain_delay=0.05, first_callback_delay=0.0, base_delay=0.05
 
 
 class Space:
-    def __init__(self, root: Path, database_url: str | None = None) -> None:
+    def __init__(self, root: Path, database_for: Any = None) -> None:
         self.root = root
-        self.database_url = database_url
+        self.database_for = database_for  # name -> database URL (default: SQLite under the data directory)
         self.authority_server = BackgroundServer()
         self.authority_did = did_from_url(self.authority_server.base_url)
         self.authority_server.start(create_authority_app(Settings(
@@ -37,7 +37,8 @@ class Space:
     def settings(self, name: str, **extra: Any) -> Settings:
         return Settings(_env_file=None, data_dir=self.root / name, dev_mode=True, key_passphrase=PASSPHRASE,
                         trusted_authorities=[self.authority_did],
-                        participant_name=name, database_url=self.database_url, **extra)
+                        participant_name=name,
+                        database_url=self.database_for(name) if self.database_for else None, **extra)
 
     def connector(self, name: str, category: str, kind: str = "collectivité", *,
                   options: PlaneOptions = QUICK, server: BackgroundServer | None = None) -> Connector:
