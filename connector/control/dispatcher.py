@@ -89,22 +89,16 @@ class Dispatcher:
         while not self._stop.is_set():
             self._event.clear()
             try:
-                claimed = self._claim()
+                # A read first (never blocks a writer in WAL mode); lease only when something is due.
+                due = self.plane.store.next_due()
+                wait = self.idle_poll if due is None else (due - datetime.now(UTC)).total_seconds()
+                if wait <= 0 and self._claim():
+                    continue  # more may be due
             except Exception:  # the database may be briefly unavailable: try again soon
                 log.exception("dispatcher: could not lease work")
                 self._stop.wait(1.0)
                 continue
-            if claimed:
-                continue  # more may be due
-            timeout = self.idle_poll
-            try:
-                due = self.plane.store.next_due()
-            except Exception:
-                due = None
-            if due is not None:
-                timeout = max(0.0, min(timeout, (due - datetime.now(UTC)).total_seconds()))
-            if timeout > 0:
-                self._event.wait(timeout)
+            self._event.wait(min(self.idle_poll, wait) if wait > 0 else self.idle_poll)
 
     def _claim(self) -> int:
         count = 0

@@ -142,8 +142,9 @@ class ProcessProtocol:
             except InvalidTransition as exc:
                 state = self._via_pending_intent(process, message, sender, doc)
                 if state is None:
-                    raise bad_request("invalid-transition", exc.describe("fr"), exc.describe("en"),
-                                      **self._pids(process)) from None
+                    refusal = self._from_reached_state(process, message, sender, doc, exc) if current is None else exc
+                    raise bad_request("invalid-transition", refusal.describe("fr"), refusal.describe("en"),
+                                      **self._pids(process, doc)) from None
             changes = dict(extra(process, doc)) if extra else {}
             context = dict(process.context or {})
             context.pop("then", None) if is_terminal(self._state_enum(state)) else None
@@ -187,9 +188,25 @@ class ProcessProtocol:
             raise bad_request("pid-mismatch", f"{other_key} inattendu : {doc.get(other_key)}",
                               f"unexpected {other_key}: {doc.get(other_key)}", **self._pids(process))
 
+    def _from_reached_state(self, process: Any, message: str, sender: str, doc: Mapping[str, Any],
+                            refusal: InvalidTransition) -> InvalidTransition:
+        """The refusal of a message about a process whose first message is not acknowledged yet: the sender knows
+        our pid, so it has received that message; the refusal names the state that message reached, not "none"."""
+        if not process.intent:
+            return refusal
+        try:
+            self.next_state(self.intents(process.intent).reached.value, message, sender, doc)
+        except InvalidTransition as exc:
+            return exc
+        return refusal
+
     @staticmethod
-    def _pids(process: Any) -> dict[str, str | None]:
-        return {"provider_pid": process.provider_pid, "consumer_pid": process.consumer_pid}
+    def _pids(process: Any, doc: Mapping[str, Any] | None = None) -> dict[str, str | None]:
+        """The pids for an error body; those we have not learnt yet (our first message's acknowledgement is not
+        processed) are taken from the refused message."""
+        doc = doc or {}
+        return {"provider_pid": process.provider_pid or doc.get("providerPid"),
+                "consumer_pid": process.consumer_pid or doc.get("consumerPid")}
 
     @staticmethod
     def _pids_or_none(pid: str) -> dict[str, str | None]:

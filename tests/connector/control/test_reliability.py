@@ -13,7 +13,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import pytest
 
 from catalog.sheet import Sheet
 from connector.control.datasets import DatasetRegistry
