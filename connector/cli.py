@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from . import authority_cli, connector_cli, geoconcept_cli, participant_cli, policy_cli, sheet_cli
+from . import authority_cli, connector_cli, db_cli, geoconcept_cli, participant_cli, policy_cli, sheet_cli
 from .demo import run_demo
 from .i18n import t
 from .logs import configure_logging
@@ -28,6 +28,7 @@ app.add_typer(participant_cli.keys_app, name="keys")
 app.add_typer(geoconcept_cli.app, name="geoconcepts")
 app.add_typer(sheet_cli.app, name="sheet")
 app.add_typer(connector_cli.app, name="connector")
+app.add_typer(db_cli.app, name="db")
 
 
 @app.callback()

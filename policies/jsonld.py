@@ -5,6 +5,7 @@ expand to document-relative IRIs; expanding with `@vocab` set to the ODRL namesp
 
 from __future__ import annotations
 
+import copy
 import json
 from functools import cache
 from importlib.resources import files
@@ -49,7 +50,10 @@ def document_loader(url: str, options: dict | None = None) -> dict[str, Any]:
             f"use one of: {', '.join(sorted(set(_SHIPPED) - {'https://www.w3.org/ns/odrl.jsonld'}))}"
         )
     # The "static" tag lets pyld cache the processed context: shipped contexts never change within a process.
-    return {"contextUrl": None, "documentUrl": url, "document": _shipped_document(url), "tag": "static"}
+    # A fresh copy each time: pyld's `@import` processing edits the document it is given in place, and a cached
+    # document edited once is refused the next time ("protected term redefinition").
+    return {"contextUrl": None, "documentUrl": url, "document": copy.deepcopy(_shipped_document(url)),
+            "tag": "static"}
 
 
 def _with_policy_context(doc: Any) -> Any:

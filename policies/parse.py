@@ -290,8 +290,10 @@ class _Walker:
         for name, rule_kind in _RULE_PROPS:
             for i, item in enumerate(self.values(node, name)):
                 rule_node = self.deref(item)
-                if rule_node is None:
-                    self.err(f"{name}[{i}]", "bad-rule", "règle attendue", "a rule is expected")
+                undescribed = rule_node is not None and len(rule_node) == 1 and not rule_node["@id"].startswith("_:")
+                if rule_node is None or undescribed:  # a literal, or a reference to a rule nothing describes
+                    self.err(f"{name}[{i}]", "bad-rule", f"règle attendue, pas {_show(item)}",
+                             f"a rule is expected, not {_show(item)}")
                     continue
                 rules[rule_kind].append(self.rule(rule_node, rule_kind, f"{name}[{i}]"))
         if not any(rules.values()) and kind != "Request":

@@ -76,7 +76,7 @@ class NegotiationProtocol(ProcessProtocol):
         """A consumer's initial ContractRequestMessage (we are the provider)."""
         consumer_pid = doc["consumerPid"]
         offer = dict(doc["offer"])
-        existing = self.store.find_by_counterparty_pid("negotiation", "provider", consumer_pid, claims.did)
+        existing = self.store.find_by_counterparty_pid("negotiation", "provider", consumer_pid, self.scope(claims))
         if existing is not None:
             return existing  # a replayed request: same answer
         found = self.plane.datasets.find_offer(offer.get("@id", ""))
@@ -109,7 +109,7 @@ class NegotiationProtocol(ProcessProtocol):
         try:
             return self.store.create_with("negotiation", agreement=plan.agreement, **fields)
         except Exception as exc:  # a concurrent replay of the same request
-            existing = self.store.find_by_counterparty_pid("negotiation", "provider", consumer_pid, claims.did)
+            existing = self.store.find_by_counterparty_pid("negotiation", "provider", consumer_pid, self.scope(claims))
             if existing is not None:
                 return existing
             raise bad_request("conflict", f"consumerPid déjà utilisé : {consumer_pid}",
@@ -118,7 +118,7 @@ class NegotiationProtocol(ProcessProtocol):
     def receive_initial_offer(self, claims: VerifiedClaims, doc: Mapping[str, Any]) -> Negotiation:
         """A provider-initiated ContractOfferMessage (we are the consumer)."""
         provider_pid = doc["providerPid"]
-        existing = self.store.find_by_counterparty_pid("negotiation", "consumer", provider_pid, claims.did)
+        existing = self.store.find_by_counterparty_pid("negotiation", "consumer", provider_pid, self.scope(claims))
         if existing is not None:
             return existing
         offer = dict(doc["offer"])

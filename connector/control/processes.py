@@ -83,9 +83,14 @@ class ProcessProtocol:
         raise NotImplementedError
 
     # -- lookups --------------------------------------------------------------------------------------------------
+    def scope(self, claims: VerifiedClaims) -> str | None:
+        """The DID a lookup is restricted to: the verified caller's; none when identities are not verified (TCK and
+        development modes, where every caller has the same placeholder identity)."""
+        return claims.did if self.plane.verify_identities else None
+
     def find(self, pid: str, claims: VerifiedClaims, roles: tuple[str, ...] = ("provider", "consumer")) -> Any:
         for role in roles:
-            process = self.store.get_by_pid(self.kind, role, pid, claims.did)
+            process = self.store.get_by_pid(self.kind, role, pid, self.scope(claims))
             if process is not None:
                 return process
         raise not_found(self.fr_name + " inconnu(e)", "unknown " + self.en_name, pid)

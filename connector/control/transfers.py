@@ -55,7 +55,7 @@ class TransferProtocol(ProcessProtocol):
     def receive_request(self, claims: VerifiedClaims, doc: Mapping[str, Any]) -> Transfer:
         """A consumer's TransferRequestMessage (we are the provider)."""
         consumer_pid = doc["consumerPid"]
-        existing = self.store.find_by_counterparty_pid("transfer", "provider", consumer_pid, claims.did)
+        existing = self.store.find_by_counterparty_pid("transfer", "provider", consumer_pid, self.scope(claims))
         if existing is not None:
             return existing
         agreement_id = doc["agreementId"]
@@ -94,7 +94,7 @@ class TransferProtocol(ProcessProtocol):
         try:
             return self.store.create_with("transfer", **fields)
         except Exception as exc:
-            existing = self.store.find_by_counterparty_pid("transfer", "provider", consumer_pid, claims.did)
+            existing = self.store.find_by_counterparty_pid("transfer", "provider", consumer_pid, self.scope(claims))
             if existing is not None:
                 return existing
             raise bad_request("conflict", f"consumerPid déjà utilisé : {consumer_pid}",

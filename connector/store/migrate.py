@@ -1,7 +1,7 @@
 """Versioned schema migrations of the store (Alembic, configured in code: no alembic.ini). The scripts live in
 ``connector/store/migrations`` inside the package, so an installed wheel can migrate its own database.
 
-    upgrade(settings.effective_database_url())   # what `jnt db upgrade` will call
+    upgrade(settings.effective_database_url())   # what `jnt db upgrade` calls
 """
 
 from __future__ import annotations
@@ -38,6 +38,20 @@ def upgrade(target: str | Engine, revision: str = "head") -> str | None:
             config = _config()
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
+        return current_revision(engine)
+    finally:
+        if owned:
+            engine.dispose()
+
+
+def downgrade(target: str | Engine, revision: str) -> str | None:
+    """Take the database back to `revision` (``-1``: one step; ``base``: empty). Returns the revision reached."""
+    engine, owned = _engine(target)
+    try:
+        with engine.begin() as connection:
+            config = _config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, revision)
         return current_revision(engine)
     finally:
         if owned:

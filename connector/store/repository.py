@@ -97,14 +97,17 @@ class Store:
         with self._session() as session:
             return session.get(MODELS[kind], process_id)
 
-    def get_by_pid(self, kind: Kind, role: str, pid: str, counterparty_did: str) -> Negotiation | Transfer | None:
-        """The process of ours (`role`) whose own pid is `pid`, if `counterparty_did` is its counterparty."""
+    def get_by_pid(self, kind: Kind, role: str, pid: str,
+                   counterparty_did: str | None) -> Negotiation | Transfer | None:
+        """The process of ours (`role`) whose own pid is `pid`, if `counterparty_did` is its counterparty (None: any
+        counterparty, when identities are not verified)."""
         model = MODELS[kind]
         own_pid = model.provider_pid if _value(role) == "provider" else model.consumer_pid
+        query = select(model).where(model.role == _value(role), own_pid == pid)
+        if counterparty_did is not None:
+            query = query.where(model.counterparty_did == counterparty_did)
         with self._session() as session:
-            return session.scalars(select(model).where(
-                model.role == _value(role), own_pid == pid, model.counterparty_did == counterparty_did,
-            )).one_or_none()
+            return session.scalars(query).one_or_none()
 
     def update(self, kind: Kind, process_id: str, version: int, **changes: Any) -> Negotiation | Transfer:
         """Compare-and-set: apply `changes` if the process is still at `version`; the new row is returned."""
@@ -136,14 +139,16 @@ class Store:
                            error_detail=None, **changes)
 
     def find_by_counterparty_pid(self, kind: Kind, role: str, counterparty_pid: str,
-                                 counterparty_did: str) -> Negotiation | Transfer | None:
-        """Our process (`role`) in which the counterparty chose `counterparty_pid` (a replayed initial message)."""
+                                 counterparty_did: str | None) -> Negotiation | Transfer | None:
+        """Our process (`role`) in which the counterparty chose `counterparty_pid` (a replayed initial message);
+        `counterparty_did` None matches any counterparty (identities not verified)."""
         model = MODELS[kind]
         other = model.consumer_pid if _value(role) == "provider" else model.provider_pid
+        query = select(model).where(model.role == _value(role), other == counterparty_pid)
+        if counterparty_did is not None:
+            query = query.where(model.counterparty_did == counterparty_did)
         with self._session() as session:
-            return session.scalars(select(model).where(
-                model.role == _value(role), other == counterparty_pid, model.counterparty_did == counterparty_did,
-            ).limit(1)).one_or_none()
+            return session.scalars(query.limit(1)).one_or_none()
 
     def list(self, kind: Kind, *, role: str | None = None, state: str | None = None, offset: int = 0,
              limit: int = 50) -> list[Negotiation | Transfer]:

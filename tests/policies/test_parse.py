@@ -743,3 +743,9 @@ def test_cli_reports_problems_without_traceback(tmp_path, name):
         assert "Traceback" not in result.output
         assert "problème(s)" in result.output if lang == "fr" else "problem(s)" in result.output
         assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_rule_given_as_text_is_refused():
+    problems = _problems({"@context": W3C, "@type": "Offer", "uid": "urn:p", "permission": "text"})
+    assert [p.code for p in problems] == ["bad-rule", "no-rule"], problems
+    assert problems[0].path == "permission[0]" and "a rule is expected" in problems[0].message_en

@@ -37,7 +37,7 @@ class Space:
     def settings(self, name: str, **extra: Any) -> Settings:
         return Settings(_env_file=None, data_dir=self.root / name, dev_mode=True, key_passphrase=PASSPHRASE,
                         trusted_authorities=[self.authority_did],
-                        participant_name=name,
+                        participant_name=name, management_token=MANAGEMENT,
                         database_url=self.database_for(name) if self.database_for else None, **extra)
 
     def connector(self, name: str, category: str, kind: str = "collectivité", *,

@@ -443,10 +443,6 @@ def test_finalized_negotiations_cannot_be_terminated(verified):
     assert wrong_side.status == 400 and wrong_side.field == "agreement_id"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "control plane: with authentication off every caller is urn:jnt:tck, and incoming DSP messages are matched to "
-    "processes scoped to the caller's DID, so a provider's callbacks never find a negotiation started towards its "
-    "real DID (the agreement message gets a 404)"))
 def test_without_authentication_a_negotiation_with_a_did_web_provider_finalizes(provider, consumer):
     dataset_id = _published_open_dataset(provider)
     offer = _catalogue_offer(consumer, provider, dataset_id)

@@ -51,3 +51,38 @@ def test_the_replay_table_is_adopted_when_the_identity_layer_created_it_first(da
         assert not store.remember("did:web:issuer.example", "jti-1", 2e9)  # the row survived
     finally:
         engine.dispose()
+
+
+def test_downgrade_one_step_then_upgrade_again(database_url):
+    from connector.store.migrate import downgrade
+
+    upgrade(database_url)
+    assert downgrade(database_url, "-1") == "0001"
+    engine = make_engine(database_url)
+    try:
+        assert not {"datasets", "offers"} & set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    assert upgrade(database_url) == head_revision()
+
+
+def test_jnt_db_commands(tmp_path):
+    from typer.testing import CliRunner
+
+    from connector.cli import app
+
+    runner = CliRunner()
+    data_dir = str(tmp_path / "participant")
+    (tmp_path / "participant").mkdir()
+    shown = runner.invoke(app, ["--lang", "en", "db", "current", "--data-dir", data_dir])
+    assert shown.exit_code == 0, shown.output
+    assert "none (empty)" in shown.output and "jnt db upgrade" in shown.output
+    done = runner.invoke(app, ["--lang", "en", "db", "upgrade", "--data-dir", data_dir])
+    assert done.exit_code == 0 and f"empty → {head_revision()}" in done.output, done.output
+    again = runner.invoke(app, ["db", "upgrade", "--data-dir", data_dir])
+    assert again.exit_code == 0 and "déjà à jour" in again.output, again.output
+    back = runner.invoke(app, ["--lang", "en", "db", "downgrade", "--data-dir", data_dir])
+    assert back.exit_code == 0 and "revision: 0001" in back.output, back.output
+    broken = runner.invoke(app, ["--lang", "en", "db", "current", "--database-url",
+                                 "postgresql+psycopg://nobody@127.0.0.1:1/none"])
+    assert broken.exit_code == 1 and "database unreachable" in broken.output, broken.output
