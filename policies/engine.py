@@ -17,7 +17,7 @@ from .errors import PolicyError, problem
 from .model import Asset, Constraint, LogicalConstraint, Party, Policy, Rule, RuleKind
 from .normalize import NormalPolicy, Resolver, normalize
 from .profile import LEFT_OPERANDS, POST_DUTY_ACTIONS, LeftOperand
-from .request import Request, World
+from .request import Area, Request, World
 from .values import Kind, compare_order
 from .vocab import ODRL, action_closure, canonical_action
 
@@ -329,6 +329,29 @@ class CompiledPolicy:
             self.obligations = [_Duty(r) for r in normal.obligations]
         except ValueError as exc:  # a value accepted by the parser but not usable (should not happen)
             raise PolicyError(problem("", "compile", f"politique inutilisable : {exc}", f"unusable policy: {exc}")) from exc
+
+    def permitted_area(self, request: Request, world: World | None = None) -> Any:
+        """The area the permissions applying to `request` allow, as an `Area` for the data plane to clip to: the
+        union, over the permissions whose action, target and assignee match, of what their spatial constraints
+        allow (`isPartOf` / `eq` / `isAnyOf` a territory). None when a matching permission has no spatial
+        constraint (no restriction), or no permission matches. Constraints nested in logical constraints and
+        `isNoneOf` exclusions are not turned into areas: the per-request decision still checks them."""
+        from .spatial import union_area
+
+        world = world or World()
+        allowed = []
+        for rule in self.permissions:
+            if not rule.evaluate(request, world).matched:
+                continue
+            areas = [c.area for c in rule.constraints if isinstance(c, _Atomic) and c.spec.kind is Kind.GEOMETRY
+                     and c.op in (IS_PART_OF, EQ, IS_ANY_OF)]
+            if not areas:
+                return None
+            area = areas[0]
+            for other in areas[1:]:  # several spatial constraints on one rule: all hold, so intersect
+                area = Area(area.geometry.intersection(other.geometry), f"{area.label} ∩ {other.label}")
+            allowed.append(area)
+        return union_area(allowed) if allowed else None
 
     def decide(self, request: Request, world: World | None = None, behaviour: str = "closed") -> Decision:
         if world is None:

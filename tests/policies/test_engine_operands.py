@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+import shapely.geometry
 
 from policies import NOT_APPLICABLE, PERMIT, World, compile_policy, parse_policy, request_from_json
 
@@ -643,3 +644,32 @@ def test_decision_json_shape():
         "satisfied": False,
         "text": "the purpose 'urban-planning' is not in {flood-risk-simulation}",
     }
+
+
+def test_permitted_area_is_the_union_of_matching_permissions_spatial_constraints():
+    doc = offer(c("spatial", "isPartOf", "44109"))
+    west_json = {"@value": WEST_NANTES, "@type": "@json"}
+    doc["permission"].append({"action": "use", "constraint": [c("spatial", "isPartOf", west_json)]})
+    doc["permission"].append({"action": "modify", "constraint": [c("spatial", "isPartOf", "44184")]})
+    policy = compile_policy(parse_policy(doc))
+    area = policy.permitted_area(request_from_json({}), World(now=NOW))
+    assert area is not None
+    west = shapely.geometry.shape(WEST_NANTES)
+    assert area.geometry.covers(west) and area.geometry.area > west.area  # commune 44109 ∪ west rectangle
+    saint_nazaire_point = shapely.geometry.Point(-2.21, 47.27)
+    assert not area.geometry.covers(saint_nazaire_point)  # the `modify` rule does not apply to a `use` request
+
+
+def test_permitted_area_none_without_spatial_restriction_or_matching_rule():
+    unrestricted = compile_policy(parse_policy(offer(c("purpose", "eq", "flood-risk-simulation"))))
+    assert unrestricted.permitted_area(request_from_json({}), World(now=NOW)) is None
+    only_modify = offer(c("spatial", "isPartOf", "44109"))
+    only_modify["permission"][0]["action"] = "modify"
+    assert compile_policy(parse_policy(only_modify)).permitted_area(request_from_json({}), World(now=NOW)) is None
+
+
+def test_two_spatial_constraints_on_one_rule_intersect():
+    policy = compile_policy(parse_policy(offer(c("spatial", "isPartOf", "44109"),
+                                                   c("spatial", "isPartOf", {"@value": WEST_NANTES, "@type": "@json"}))))
+    area = policy.permitted_area(request_from_json({}), World(now=NOW))
+    assert area.geometry.within(shapely.geometry.shape(WEST_NANTES).buffer(1e-9))
