@@ -248,7 +248,7 @@ def _bad_inputs(dataset_id: str) -> list[tuple[dict, int, str]]:
         ({"sheet": sheet(dataset_id), "template": good_template,
           "policy": {"@type": "Offer", "permission": [{"action": "use"}]}}, 400, "policy"),
         ({"sheet": sheet(dataset_id), "policy": {"@type": "Offer", "permission": "use it freely"}}, 400,
-         "policy.permission[0].action"),
+         "policy.permission[0]"),
         ({"sheet": sheet(dataset_id), "policy": {"@context": "http://www.w3.org/ns/odrl.jsonld",
                                                  "permission": [{"action": "use", "constraint": [{"leftOperand":
                                                                  "colour", "operator": "eq",
