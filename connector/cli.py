@@ -8,7 +8,16 @@ from typing import Annotated
 
 import typer
 
-from . import authority_cli, connector_cli, db_cli, geoconcept_cli, participant_cli, policy_cli, sheet_cli
+from . import (
+    audit_cli,
+    authority_cli,
+    connector_cli,
+    db_cli,
+    geoconcept_cli,
+    participant_cli,
+    policy_cli,
+    sheet_cli,
+)
 from .demo import run_demo
 from .i18n import t
 from .logs import configure_logging
@@ -29,6 +38,7 @@ app.add_typer(geoconcept_cli.app, name="geoconcepts")
 app.add_typer(sheet_cli.app, name="sheet")
 app.add_typer(connector_cli.app, name="connector")
 app.add_typer(db_cli.app, name="db")
+app.add_typer(audit_cli.app, name="audit")
 
 
 @app.callback()

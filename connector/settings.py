@@ -39,6 +39,9 @@ class Settings(BaseSettings):
         description="Stable name of this connector replica; its work leases are released when it restarts.")
     dsp_first_callback_delay: float = Field(
         0.05, ge=0, le=10, description="Seconds between acknowledging a new process and sending its first callback.")
+    sources_dir: Path | None = Field(
+        None, description="Directory under which the local data sources (files, folders) of published datasets "
+        "must lie; default: `sources` under the data directory.")
     authority_url: str | None = Field(None, description="Base URL of the trust authority (for `jnt authority ...`).")
     trusted_authorities: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="DIDs of the trust authorities whose credentials are accepted "
@@ -63,6 +66,9 @@ class Settings(BaseSettings):
 
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'jnt.sqlite'}"
+
+    def effective_sources_dir(self) -> Path:
+        return Path(self.sources_dir) if self.sources_dir is not None else Path(self.data_dir) / "sources"
     geoconcepts_file: str | None = Field(
         None, description="Géo-concept list (CSV or SKOS Turtle) replacing the bundled flood-risk list."
     )

@@ -228,6 +228,22 @@ class DatasetRegistry:
     def get(self, dataset_id: str) -> PublishedDataset | None:
         return self._current().get(dataset_id)
 
+    def attribution(self, dataset_id: str) -> str | None:
+        """The attribution returned with the data: the sheet's rights statement, else "title — publisher
+        (licence)" from the sheet."""
+        dataset = self.get(dataset_id)
+        if dataset is None:
+            return None
+        sheet = dataset.sheet
+        if sheet.licence.rights:
+            return sheet.licence.rights
+        publisher = sheet.provenance.publisher.name if sheet.provenance.publisher else None
+        parts = [p for p in (sheet.nature.title, publisher) if p]
+        text = " — ".join(parts)
+        if sheet.licence.licence:
+            text += f" ({sheet.licence.licence})"
+        return text or None
+
     def find_offer(self, offer_id: str) -> tuple[PublishedDataset, dict[str, Any]] | None:
         for dataset in self._current().values():
             offer = dataset.offers.get(offer_id)

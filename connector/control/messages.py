@@ -131,7 +131,7 @@ def transfer_error(*, code: str, reasons: Iterable[str | Mapping[str, Any]] = ()
 
 
 def http_data_address(endpoint: str, token: str | None = None, *, expires_in: int | None = None,
-                      refresh_endpoint: str | None = None) -> dict[str, Any]:
+                      refresh_endpoint: str | None = None, refresh_token: str | None = None) -> dict[str, Any]:
     """A pull `DataAddress`: the endpoint and, as endpoint properties, the bearer token to present."""
     properties = []
     if token:
@@ -141,6 +141,8 @@ def http_data_address(endpoint: str, token: str | None = None, *, expires_in: in
         properties.append({"@type": "EndpointProperty", "name": "expiresIn", "value": str(expires_in)})
     if refresh_endpoint:
         properties.append({"@type": "EndpointProperty", "name": "refreshEndpoint", "value": refresh_endpoint})
+    if refresh_token:
+        properties.append({"@type": "EndpointProperty", "name": "refreshToken", "value": refresh_token})
     address: dict[str, Any] = {"@type": "DataAddress", "endpointType": HTTP_ENDPOINT_TYPE, "endpoint": endpoint}
     if properties:
         address["endpointProperties"] = properties

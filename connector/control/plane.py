@@ -38,7 +38,7 @@ class ControlPlane:
     def __init__(self, *, did: str, store: Store, dsp_url: str, keys: Any | None = None,
                  token_issuer: Any | None = None, resolver: Any | None = None, verify_identities: bool = True,
                  reactions: Reactions | None = None, data_url: str | None = None, lang: str = "fr",
-                 options: PlaneOptions | None = None) -> None:
+                 options: PlaneOptions | None = None, edr: Any | None = None) -> None:
         self.did = did
         self.store = store
         self.dsp_url = dsp_url.rstrip("/")
@@ -50,6 +50,9 @@ class ControlPlane:
         root = self.dsp_url.split("/api/dsp/")[0] if "/api/dsp/" in self.dsp_url else self.dsp_url
         self.data_url = (data_url or root + "/data").rstrip("/")
         self.lang = lang
+        self.edr = edr  # connector.data.edr.EdrService: data-plane tokens with refresh (None: bare tokens)
+        self.audit: Any | None = None  # connector.audit.AuditLog, when the connector keeps one
+        self.sources_dir: Any | None = None  # where local data sources must lie (None: not checked here)
         self.options = options or PlaneOptions()
         self.chain_delay = self.options.chain_delay
         self.first_callback_delay = self.options.first_callback_delay
@@ -75,9 +78,15 @@ class ControlPlane:
 
     def data_address_for(self, transfer: Any) -> dict[str, Any] | None:
         """The pull DataAddress of a started transfer: the data plane endpoint of this transfer and a token (JWS by
-        this participant, at most 10 minutes) bound to the agreement, the transfer, the consumer and the dataset."""
+        this participant, at most 10 minutes) bound to the agreement, the transfer, the consumer and the dataset,
+        with a refresh token and the refresh endpoint when the data plane runs here."""
         agreement = self.store.get_agreement(transfer.agreement_id)
         endpoint = f"{self.data_url}/{transfer.provider_pid}"
+        if self.edr is not None:
+            edr = self.edr.issue(transfer.id, transfer.provider_pid, transfer.agreement_id, transfer.counterparty_did,
+                                 agreement.target if agreement else None)
+            return http_data_address(endpoint, edr.access_token, expires_in=edr.expires_in,
+                                     refresh_endpoint=f"{self.data_url}/token", refresh_token=edr.refresh_token)
         if self.keys is None:
             return http_data_address(endpoint)
         now = int(time.time())

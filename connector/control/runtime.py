@@ -11,6 +11,11 @@ from fastapi import FastAPI
 
 from catalog.dsp_catalog import CatalogInfo, DspService
 from catalog.sheet import Agent
+from connector.audit import AuditLog
+from connector.data.edr import EdrService
+from connector.data.enforce import Enforcer
+from connector.data.http_api import DataPlane, data_router
+from connector.data.usage import UsageCounter
 from connector.identity import Authenticator, Participant
 from connector.identity.did import DidResolver, did_from_url
 from connector.identity.errors import IdentityError
@@ -30,6 +35,8 @@ class Connector:
     participant: Participant
     authenticator: Authenticator
     base_url: str
+    data: DataPlane | None = None
+    audit: AuditLog | None = None
 
     @property
     def dsp_url(self) -> str:
@@ -76,13 +83,23 @@ def build_connector(settings: Settings, base_url: str, *, participant: Participa
     if options is None:
         options = PlaneOptions(first_callback_delay=settings.dsp_first_callback_delay,
                                replica_id=f"{settings.replica_id}:{participant.did}")
+    edr = EdrService(store.engine, participant.keys, participant.did)
+    audit = AuditLog(store.engine, participant.keys, participant.did)
     plane = ControlPlane(
         did=participant.did, store=store, dsp_url=dsp_url, keys=participant.keys, token_issuer=participant,
         resolver=resolver or (DidResolver(dev_mode=settings.dev_mode, ttl_seconds=settings.did_cache_ttl_seconds)
                               if verify else None),
-        verify_identities=verify, reactions=reactions, lang=settings.lang, options=options)
+        verify_identities=verify, reactions=reactions, lang=settings.lang, options=options, edr=edr)
+    plane.audit = audit
+    sources_dir = settings.effective_sources_dir()
+    sources_dir.mkdir(parents=True, exist_ok=True)
+    plane.sources_dir = sources_dir
+    data = DataPlane(store=store, datasets=plane.datasets, edr=edr,
+                     enforcer=Enforcer(store, edr, UsageCounter(store.engine), audit=audit), base_dir=sources_dir,
+                     attribution=plane.datasets.attribution)
     token = settings.management_token.get_secret_value() if settings.management_token else None
     name = settings.participant_name or participant.did
     app = create_connector_app(plane, authenticator, catalog_info(participant.did, dsp_url, name),
-                               management_token=token, participant=participant, extra_routers=extra_routers)
-    return Connector(app, plane, participant, authenticator, base_url)
+                               management_token=token, participant=participant,
+                               extra_routers=[data_router(data), *(extra_routers or [])])
+    return Connector(app, plane, participant, authenticator, base_url, data, audit)

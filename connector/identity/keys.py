@@ -1,11 +1,13 @@
 """A participant's signing keys: generated with `cryptography` (Ed25519 by default, P-256 on request), stored as
 PKCS#8 PEM encrypted with a passphrase (`JNT_KEY_PASSPHRASE` or the file named by `JNT_KEY_PASSPHRASE_FILE`),
 several per participant so that keys can rotate. Each key has a `kid` = `<did>#key-<n>`; one is active (it signs),
-older ones stay published for verification until they are retired. A small manifest (`keys.json`) lists them.
+older ones stay published for verification until they are retired. A small manifest (`keys.json`) lists them
+with their public keys (`published_jwks` reads them without the passphrase).
 Private keys never leave this module: callers ask the store to sign."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass
@@ -74,6 +76,25 @@ def _write_private(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def published_jwks(directory: str | Path) -> tuple[str, list[dict[str, Any]]]:
+    """The DID and published public keys (JWKs with `kid` and `alg`) of a key directory, read from its manifest
+    without the passphrase: what a verifier on the same machine (`jnt audit verify`) needs. Keys of a manifest
+    older than this field are left out until the store is next opened with its passphrase."""
+    directory = Path(directory)
+    try:
+        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IdentityError("keys-missing", f"aucune clé dans {directory} : lancer d'abord `jnt participant init`",
+                            f"no keys in {directory}: run `jnt participant init` first") from None
+    except (OSError, ValueError) as exc:
+        raise IdentityError("keys-unreadable", f"manifeste de clés illisible : {directory / MANIFEST} ({exc})",
+                            f"unreadable key manifest: {directory / MANIFEST} ({exc})") from None
+    jwks = [{**entry["public"], "kid": entry["kid"], "alg": JWS_ALGORITHM[entry["type"]]}
+            for entry in manifest.get("keys", [])
+            if entry.get("status") != "retired" and isinstance(entry.get("public"), dict)]
+    return manifest["did"], jwks
+
+
 @dataclass
 class _Entry:
     kid: str
@@ -81,6 +102,7 @@ class _Entry:
     type: str
     created: str
     status: str  # "active" | "valid" (verifies, no longer signs) | "retired" (not published)
+    public: dict[str, Any] | None = None  # the public JWK: lets verifiers read the keys without the passphrase
 
 
 class KeyStore:
@@ -96,6 +118,12 @@ class KeyStore:
         for entry in entries:
             if entry.status != "retired":
                 self._private[entry.kid] = self._load(entry)
+        missing = [e for e in entries if e.public is None and e.kid in self._private]
+        for entry in missing:  # manifests written before the public keys were kept in them
+            entry.public = public_jwk(self._private[entry.kid].public_key())
+        if missing:  # a read-only directory: the keys still work, verifiers will need the DID document
+            with contextlib.suppress(OSError):
+                self._save_manifest()
 
     # -- creation and opening -------------------------------------------------------------------------------
 
@@ -172,7 +200,8 @@ class KeyStore:
             if entry.status == "active":
                 entry.status = "valid"
         created = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-        self._entries.append(_Entry(kid=kid, file=name, type=key_type, created=created, status="active"))
+        self._entries.append(_Entry(kid=kid, file=name, type=key_type, created=created, status="active",
+                                    public=public_jwk(private.public_key())))
         self._private[kid] = private
         self._save_manifest()
         return kid
@@ -209,6 +238,14 @@ class KeyStore:
         entry = self._active()
         return jwt.encode(claims, self._private[entry.kid], algorithm=JWS_ALGORITHM[entry.type],
                           headers={"kid": entry.kid, "typ": typ})
+
+    def verification_key(self, kid: str) -> tuple[Any, str] | None:
+        """The public key and JWS algorithm of one of this participant's published keys (to check its own tokens
+        without resolving its DID document); None for an unknown or retired key."""
+        entry = next((e for e in self._entries if e.kid == kid and e.status != "retired"), None)
+        if entry is None:
+            return None
+        return self._private[entry.kid].public_key(), JWS_ALGORITHM[entry.type]
 
     def public_jwks(self) -> list[dict[str, Any]]:
         """The published public keys as JWKs with `kid` and `alg`."""

@@ -1,5 +1,6 @@
-"""The control plane's tables (SQLAlchemy 2 typed ORM): contract negotiations, agreements, transfer processes and
-the idempotency record of the protocol messages already processed.
+"""The connector's tables (SQLAlchemy 2 typed ORM): contract negotiations, agreements, transfer processes, the
+idempotency record of the protocol messages already processed, published datasets and offers, and the audit log
+(hash-chained records and the head of the chain; ``connector.audit`` writes and verifies them).
 
 Portable types only (SQLite and PostgreSQL): states, roles and intents are plain strings (the enums live in
 ``connector.dsp.states``), JSON documents use ``sqlalchemy.JSON``, and every timestamp is a timezone-aware UTC
@@ -171,3 +172,66 @@ class Offer(Base):
     dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"), index=True)
     policy: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AuditRecord(Base):
+    """One record of the tamper-evident audit log. ``hash`` is the SHA-256 of the canonical JSON of every other
+    column but ``signature`` (``connector.audit.chain``), ``prev_hash`` the hash of record ``seq - 1``, and
+    ``signature`` a compact JWS by the participant's key ``kid`` over ``{iss, sub: hash, seq}``. The database refuses
+    UPDATE and DELETE on this table (triggers of migration 0003)."""
+
+    __tablename__ = "audit_records"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    event: Mapped[str] = mapped_column(String(64), index=True)
+    actor: Mapped[str | None] = mapped_column(String(512))
+    agreement_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    transfer_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    dataset_id: Mapped[str | None] = mapped_column(String(1024), index=True)
+    decision: Mapped[str] = mapped_column(String(8))  # permit | deny | none
+    explanation_fr: Mapped[str | None] = mapped_column(Text)
+    explanation_en: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    kid: Mapped[str] = mapped_column(String(600))
+    signature: Mapped[str] = mapped_column(Text)
+
+
+class AuditHead(Base):
+    """The one row (``id`` = 1) naming the newest audit record: appends lock it to serialise writers (replicas
+    included), and ``verify`` compares it with the last record, so that deleting the newest records is detected.
+    The database only lets it move forward, onto an existing record's hash."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class EdrGrant(Base):
+    """One data-plane token pair of a transfer (provider side): the refresh token's SHA-256 digest, the id of the
+    access token issued with it, its generation (0 at the start, +1 per refresh), and when it was first used and
+    retired. See `connector.data.edr`."""
+
+    __tablename__ = "edr_grants"
+
+    refresh_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    transfer_id: Mapped[str] = mapped_column(String(64), index=True)
+    access_jti: Mapped[str] = mapped_column(String(64), unique=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AgreementUsage(Base):
+    """How many data requests an agreement has served (provider side): the `count` left operand."""
+
+    __tablename__ = "agreement_usage"
+
+    agreement_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,191 @@
+"""Enforcement at every data-plane request: the agreement is evaluated again, now, for this access.
+
+A request is served only if: the token is the provider's, current, and bound to this transfer; the transfer is
+STARTED (suspension, termination or completion stop access at once); the agreement still permits the use — its
+time window and elapsed time, its use count (recorded atomically), its purpose and recipient conditions as
+verified at negotiation, its territory. The territory becomes an area to clip vector data to, or a condition on
+the area a raster request names. Every decision, permit or refusal, goes to the audit log with its explanation."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from policies import (
+    CompiledPolicy,
+    PolicyError,
+    Request,
+    World,
+    compile_policy,
+    parse_policy,
+    request_from_json,
+)
+from policies.request import Area
+
+from .edr import Binding, EdrClaims, EdrError, EdrService
+from .usage import UsageCounter
+
+log = logging.getLogger(__name__)
+
+DSP_CONTEXT = "https://w3id.org/dspace/2025/1/context.jsonld"
+STARTED = "STARTED"
+MAX_COUNT_RETRIES = 20
+
+
+class AccessDenied(Exception):
+    def __init__(self, status: int, code: str, fr: str | list[str], en: str | list[str]) -> None:
+        self.status, self.code = status, code
+        self.fr = fr if isinstance(fr, list) else [fr]
+        self.en = en if isinstance(en, list) else [en]
+        super().__init__(f"{code}: {'; '.join(self.en)}")
+
+
+@dataclass
+class Access:
+    """A permitted access: what it is about, and the area the data must be restricted to (None: no restriction)."""
+
+    claims: EdrClaims
+    transfer: Any
+    agreement: Any
+    dataset_id: str
+    area: Area | None
+    uses: int  # this access's rank in the agreement's uses
+    explanation: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class _Compiled:
+    policy: CompiledPolicy
+    request: dict[str, Any]  # the negotiated request facts: assignee, category, purpose, territory
+
+
+class Enforcer:
+    def __init__(self, store: Any, edr: EdrService, usage: UsageCounter, *, audit: Any | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.store, self.edr, self.usage, self.audit, self.clock = store, edr, usage, audit, clock
+        self._compiled: dict[str, _Compiled] = {}
+
+    def binding_of(self, transfer_id: str) -> Binding | None:
+        """What a STARTED transfer's tokens are bound to (for a refresh); None if it is not STARTED."""
+        transfer = self.store.get("transfer", transfer_id)
+        if transfer is None or transfer.state != STARTED or transfer.role != "provider":
+            return None
+        agreement = self.store.get_agreement(transfer.agreement_id)
+        return Binding(transfer.provider_pid, transfer.agreement_id, transfer.counterparty_did,
+                       agreement.target if agreement is not None else None)
+
+    # -- the decision ----------------------------------------------------------------------------------------------
+    def authorise(self, token: str | None, transfer_pid: str, *, requested: Area | None = None,
+                  raster: bool = False, count: bool = True) -> Access:
+        """Decide one access to transfer `transfer_pid` with bearer `token`; AccessDenied (audited) if refused."""
+        claims: EdrClaims | None = None
+        transfer = agreement = None
+        try:
+            if not token:
+                raise AccessDenied(401, "missing-token", "jeton d'accès (Authorization: Bearer) requis",
+                                   "an access token (Authorization: Bearer) is required")
+            try:
+                claims = self.edr.verify(token)
+            except EdrError as exc:
+                raise AccessDenied(exc.status, exc.code, exc.fr, exc.en) from None
+            if claims.transfer != transfer_pid:
+                raise AccessDenied(403, "wrong-transfer", "ce jeton est lié à un autre transfert",
+                                   "this token is bound to another transfer")
+            transfer = self.store.get_by_pid("transfer", "provider", transfer_pid, claims.consumer)
+            if transfer is None or transfer.agreement_id != claims.agreement:
+                raise AccessDenied(403, "wrong-transfer", "transfert inconnu pour ce jeton",
+                                   "unknown transfer for this token")
+            if transfer.state != STARTED:
+                self.edr.revoke(transfer.id)
+                raise AccessDenied(403, "transfer-not-started",
+                                   f"accès révoqué : le transfert est {transfer.state}",
+                                   f"access revoked: the transfer is {transfer.state}")
+            if not self.edr.first_use(claims.jti):
+                raise AccessDenied(401, "token-retired", "jeton retiré : un jeton plus récent est en service",
+                                   "token retired: a newer token is in use")
+            agreement = self.store.get_agreement(claims.agreement)
+            if agreement is None or (claims.dataset and agreement.target != claims.dataset):
+                raise AccessDenied(403, "wrong-dataset", "le jeton ne donne pas accès à ce jeu de données",
+                                   "the token does not give access to this dataset")
+            access = self._decide(claims, transfer, agreement, requested, raster, count)
+        except AccessDenied as denied:
+            self._audit("data.refused", claims, transfer, agreement, "deny", denied.fr, denied.en,
+                        {"code": denied.code, "status": denied.status})
+            raise
+        self._audit("data.access", claims, transfer, agreement, "permit", access.explanation["fr"],
+                    access.explanation["en"], {"use": access.uses})
+        return access
+
+    def _decide(self, claims: EdrClaims, transfer: Any, agreement: Any, requested: Area | None, raster: bool,
+                count: bool) -> Access:
+        compiled = self._policy(agreement)
+        facts = dict(compiled.request)
+        base = request_from_json({k: v for k, v in facts.items() if v is not None and k != "territory"})
+        permitted_area = compiled.policy.permitted_area(base, self._world(agreement, 0))
+        if raster and permitted_area is not None and requested is None:
+            raise AccessDenied(400, "area-required",
+                               f"l'accord limite l'accès à {permitted_area.label} : précisez l'emprise (bbox)",
+                               f"the agreement limits access to {permitted_area.label}: give the area (bbox)")
+        area = requested if requested is not None else permitted_area
+        if requested is not None and permitted_area is not None and not raster:
+            # Vector data: a request beyond the territory is served clipped to it.
+            area = Area(requested.geometry.intersection(permitted_area.geometry),
+                        f"{requested.label} ∩ {permitted_area.label}")
+            if area.geometry.is_empty:
+                raise AccessDenied(403, "outside-territory",
+                                   f"l'emprise demandée est hors du territoire permis ({permitted_area.label})",
+                                   f"the requested area is outside the permitted territory ({permitted_area.label})")
+        request = Request(action=base.action, target=base.target, assignee=base.assignee, purpose=base.purpose,
+                          category=base.category, industry=base.industry, area=area, extra=base.extra)
+        for _ in range(MAX_COUNT_RETRIES):
+            seen = self.usage.current(agreement.id)
+            decision = compiled.policy.decide(request, self._world(agreement, seen))
+            if not decision.permitted:
+                raise AccessDenied(403, "policy-refused", decision.explain("fr"), decision.explain("en"))
+            if not count or self.usage.record(agreement.id, seen):
+                return Access(claims, transfer, agreement, agreement.target, area if permitted_area else None,
+                              seen + 1, {"fr": decision.explain("fr"), "en": decision.explain("en")})
+        raise AccessDenied(503, "busy", "trop d'accès simultanés sur cet accord : réessayez",
+                           "too many simultaneous accesses on this agreement: retry")
+
+    def _world(self, agreement: Any, seen: int) -> World:
+        return World(now=self.clock(), agreement_start=agreement.timestamp, count=seen)
+
+    def _policy(self, agreement: Any) -> _Compiled:
+        cached = self._compiled.get(agreement.id)
+        if cached is not None:
+            return cached
+        policy = dict(agreement.policy)
+        policy.setdefault("@context", [DSP_CONTEXT])
+        try:
+            compiled = compile_policy(parse_policy(policy))
+        except PolicyError as exc:  # an agreement we stored ourselves: should never happen
+            raise AccessDenied(500, "agreement-unreadable", f"accord illisible : {exc}",
+                               f"unreadable agreement: {exc}") from None
+        negotiation = self.store.get("negotiation", agreement.negotiation_id)
+        context = (negotiation.context or {}) if negotiation is not None else {}
+        snapshot = context.get("claims") or {}
+        facts = {"assignee": agreement.consumer_did, "target": agreement.target,
+                 "category": snapshot.get("category"), "purpose": context.get("purpose"),
+                 "territory": context.get("territory")}
+        entry = _Compiled(compiled, facts)
+        self._compiled[agreement.id] = entry
+        return entry
+
+    def _audit(self, event: str, claims: EdrClaims | None, transfer: Any, agreement: Any, decision: str,
+               fr: list[str], en: list[str], details: dict[str, Any]) -> None:
+        if self.audit is None:
+            return
+        try:
+            self.audit.append(event, actor=claims.consumer if claims else None,
+                              agreement_id=agreement.id if agreement is not None else (claims.agreement if claims
+                                                                                       else None),
+                              transfer_id=transfer.id if transfer is not None else None,
+                              dataset_id=agreement.target if agreement is not None else None, decision=decision,
+                              explanation=("\n".join(fr), "\n".join(en)), details=details)
+        except Exception:  # an audit failure must be visible, not silent
+            log.exception("audit log append failed for %s", event)
+            raise

@@ -1,0 +1,300 @@
+"""The provider's data plane over HTTP: what a consumer holding an EDR may read, and the token refresh.
+
+    GET  /data/{transfer}[/{path}]   the transfer's data (bearer EDR); `?bbox=minx,miny,maxx,maxy` (CRS84)
+    POST /data/token                 a new access token for a refresh token (`{"refresh_token": "…"}`)
+
+Every request goes through the `Enforcer` (token, transfer state, agreement evaluated now, use count, territory),
+which writes the decision to the audit log. Files stream in chunks with flat memory and honour `Range`; `gzip`
+is applied on request (not with ranges). Vector data under a territorial restriction is served as GeoJSON with
+only the features inside the territory, clipped to it. Feeds are served as server-sent events
+(`Accept: text/event-stream`) or NDJSON for as long as the transfer stays STARTED. Refusals are JSON problems
+`{"error", "fr", "en"}` with 400/401/403/404/413/416/502 — never a truncated 200."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import zlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import shapely
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from shapely.geometry import mapping, shape
+
+from policies.request import Area
+from policies.territories import bbox_geometry
+
+from .edr import EdrError, EdrService
+from .enforce import Access, AccessDenied, Enforcer
+from .errors import DataSourceError
+from .geojson import encode_feature_collection, parse_bbox
+from .sources import DataSource, parse_range_header, parse_source
+
+log = logging.getLogger(__name__)
+
+MAX_TOKEN_BODY = 8 * 1024
+MAX_PATH = 1024
+FEED_RECHECK_SECONDS = 1.0
+RASTER_TYPES = ("image/tiff", "image/png", "image/jpeg", "application/x-geotiff")
+
+
+@dataclass
+class DataPlane:
+    """What the HTTP layer needs: the participant's store and datasets, the token service, the enforcer, and the
+    directory local sources resolve under."""
+
+    store: Any
+    datasets: Any  # DatasetRegistry
+    edr: EdrService
+    enforcer: Enforcer
+    base_dir: Path
+    attribution: Any = None  # callable(dataset) -> text to return with the data, or None
+    http_client: Any = None
+
+
+def _joined(value: str | list[str]) -> str:
+    return "; ".join(value) if isinstance(value, list) else value
+
+
+def problem(status: int, code: str, fr: str | list[str], en: str | list[str],
+            headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": code, "fr": _joined(fr), "en": _joined(en)}, status_code=status, headers=headers)
+
+
+def _bearer(request: Request) -> str | None:
+    value = request.headers.get("authorization", "")
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _requested_area(request: Request) -> Area | None:
+    raw = request.query_params.get("bbox")
+    if raw is None:
+        return None
+    box = parse_bbox(raw)
+    return Area(bbox_geometry(*box), f"bbox {raw}")
+
+
+def data_router(plane: DataPlane) -> APIRouter:
+    router = APIRouter(tags=["données"])
+
+    @router.post("/data/token", summary="Rafraîchir un jeton d'accès aux données")
+    async def refresh(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_TOKEN_BODY:
+            return problem(413, "too-large", "corps trop grand", "body too large")
+        refresh_token = None
+        try:
+            if request.headers.get("content-type", "").startswith("application/json"):
+                data = json.loads(body or b"{}")
+                refresh_token = data.get("refresh_token") if isinstance(data, dict) else None
+            else:
+                form = dict(item.split("=", 1) for item in body.decode().split("&") if "=" in item)
+                refresh_token = form.get("refresh_token")
+        except (ValueError, UnicodeDecodeError):
+            return problem(400, "malformed", "corps illisible : JSON `{\"refresh_token\": …}` attendu",
+                           "unreadable body: JSON `{\"refresh_token\": …}` expected")
+        if not isinstance(refresh_token, str) or not refresh_token:
+            return problem(400, "missing-refresh-token", "champ « refresh_token » manquant",
+                           "missing 'refresh_token' field")
+        try:
+            edr = await asyncio.to_thread(plane.edr.refresh, refresh_token, plane.enforcer.binding_of)
+        except EdrError as exc:
+            return problem(exc.status, exc.code, exc.fr, exc.en)
+        return JSONResponse({"access_token": edr.access_token, "token_type": "Bearer", "expires_in": edr.expires_in,
+                             "refresh_token": edr.refresh_token}, headers={"Cache-Control": "no-store"})
+
+    @router.get("/data/{transfer_pid}", summary="Lire les données d'un transfert")
+    async def read(transfer_pid: str, request: Request) -> Response:
+        return await _serve(plane, request, transfer_pid, None)
+
+    @router.get("/data/{transfer_pid}/{path:path}", summary="Lire un fichier des données d'un transfert")
+    async def read_path(transfer_pid: str, path: str, request: Request) -> Response:
+        return await _serve(plane, request, transfer_pid, path)
+
+    return router
+
+
+async def _serve(plane: DataPlane, request: Request, transfer_pid: str, path: str | None) -> Response:
+    if path is not None and len(path) > MAX_PATH:
+        return problem(414, "path-too-long", f"chemin de plus de {MAX_PATH} caractères",
+                       f"path longer than {MAX_PATH} characters")
+    if int(request.headers.get("content-length") or 0) > 0:
+        return problem(413, "body-not-allowed", "une lecture de données ne prend pas de corps",
+                       "a data read takes no body")
+    try:
+        requested = _requested_area(request)
+    except DataSourceError as exc:
+        return problem(400, "bad-bbox", exc.fr, exc.en)
+    token = _bearer(request)
+    # The dataset decides how the territory applies (raster: a condition on the request; vector: a clip), so the
+    # source is read from the token's claims before the decision — the decision itself checks the binding.
+    source_or_problem = await asyncio.to_thread(_source_for, plane, token)
+    if isinstance(source_or_problem, Response):
+        return source_or_problem
+    source = source_or_problem
+    try:
+        info = source.describe(path) if (path is not None or not source.has_paths) else None
+    except DataSourceError as exc:
+        info = None
+        describe_error = exc
+    else:
+        describe_error = None
+    raster = bool(info and info.media_type in RASTER_TYPES)
+    try:
+        access = await asyncio.to_thread(plane.enforcer.authorise, token, transfer_pid, requested=requested,
+                                         raster=raster)
+    except AccessDenied as denied:
+        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if denied.status == 401 else None
+        return problem(denied.status, denied.code, denied.fr, denied.en, headers)
+    if describe_error is not None:
+        return problem(describe_error.status, describe_error.code, describe_error.fr, describe_error.en)
+    headers = _access_headers(plane, access)
+    try:
+        if source.is_feed:
+            return await _feed(plane, request, source, access, headers)
+        if access.area is not None and (source.is_vector or (info and info.is_vector)):
+            return await _clipped(source, path, request, access, headers)
+        return await _bytes(source, path, request, headers)
+    except DataSourceError as exc:
+        return problem(exc.status, exc.code, exc.fr, exc.en)
+
+
+def _source_for(plane: DataPlane, token: str | None) -> DataSource | Response:
+    """The data source of the dataset the token names (refusals are left to the enforcer, which audits them)."""
+    try:
+        claims = plane.edr.verify(token) if token else None
+    except EdrError:
+        claims = None
+    dataset = plane.datasets.get(claims.dataset) if claims and claims.dataset else None
+    if claims is None or dataset is None:
+        return _NoSource()
+    if not dataset.data_source:
+        return problem(404, "no-data-source", "ce jeu de données n'a pas de source de données déclarée",
+                       "this dataset has no declared data source")
+    try:
+        return parse_source(dataset.data_source, base_dir=plane.base_dir, http_client=plane.http_client)
+    except DataSourceError as exc:
+        log.error("dataset %s: unusable data source: %s", dataset.id, exc.en)
+        return problem(500, "data-source-unusable", "source de données du fournisseur inutilisable",
+                       "the provider's data source is unusable")
+
+
+class _NoSource(DataSource):
+    """Stands in when the token does not name a readable dataset: the enforcer refuses before it is read."""
+
+    kind = "none"
+
+    def describe(self, path: str | None = None) -> Any:
+        raise DataSourceError("data", "aucune donnée", "no data", 404, code="not-found")
+
+
+def _access_headers(plane: DataPlane, access: Access) -> dict[str, str]:
+    headers = {"X-JNT-Agreement": access.agreement.id, "X-JNT-Use": str(access.uses), "Cache-Control": "no-store"}
+    if plane.attribution is not None:
+        text = plane.attribution(access.dataset_id)
+        if text:
+            headers["X-JNT-Attribution"] = quote(text, safe=" ,;:/()'-.")
+    if access.area is not None:
+        headers["X-JNT-Territory"] = quote(access.area.label, safe=" ,;:/()'-.∩")
+    return headers
+
+
+async def _bytes(source: DataSource, path: str | None, request: Request, headers: dict[str, str]) -> Response:
+    info = source.describe(path)
+    range_header = request.headers.get("range")
+    byte_range = parse_range_header(range_header, info.size) if range_header and info.accept_ranges else None
+    stream = await source.open(path, byte_range=byte_range, params=_forwarded(request))
+    response_headers = {**stream.http_headers(), **headers}
+    gzip_wanted = "gzip" in request.headers.get("accept-encoding", "") and byte_range is None
+    if gzip_wanted and not response_headers.get("Content-Type", "").startswith(("image/", "application/zip")):
+        response_headers.pop("Content-Length", None)
+        response_headers["Content-Encoding"] = "gzip"
+        response_headers["Vary"] = "Accept-Encoding"
+        return StreamingResponse(_gzip(stream), headers=response_headers, background=None)
+    return StreamingResponse(stream, status_code=206 if byte_range is not None else 200, headers=response_headers)
+
+
+def _forwarded(request: Request) -> dict[str, list[str]] | None:
+    params: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        if key != "bbox":
+            params.setdefault(key, []).append(value)
+    return params or None
+
+
+async def _gzip(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: a gzip container
+    try:
+        async for chunk in chunks:
+            out = compressor.compress(chunk)
+            if out:
+                yield out
+        yield compressor.flush()
+    finally:
+        closer = getattr(chunks, "aclose", None)
+        if closer is not None:
+            await closer()
+
+
+async def _clipped(source: DataSource, path: str | None, request: Request, access: Access,
+                   headers: dict[str, str]) -> Response:
+    area = access.area
+    shapely.prepare(area.geometry)
+    minx, miny, maxx, maxy = area.geometry.bounds
+    features = await source.features(path, params=_forwarded(request), bbox=(minx, miny, maxx, maxy))
+
+    async def inside() -> AsyncIterator[dict[str, Any]]:
+        async for feature in features:
+            geometry = feature.get("geometry")
+            if not geometry:
+                continue
+            try:
+                geom = shape(geometry)
+            except Exception:  # a feature whose geometry is unreadable is not served
+                continue
+            if area.geometry.contains(geom):
+                yield feature
+            elif area.geometry.intersects(geom):
+                clipped = geom.intersection(area.geometry)
+                if not clipped.is_empty:
+                    yield {**feature, "geometry": mapping(clipped)}
+
+    return StreamingResponse(encode_feature_collection(inside()), media_type="application/geo+json",
+                             headers={**headers, "Accept-Ranges": "none"})
+
+
+async def _feed(plane: DataPlane, request: Request, source: DataSource, access: Access,
+                headers: dict[str, str]) -> Response:
+    sse = "text/event-stream" in request.headers.get("accept", "")
+    observations = await source.observations(params=_forwarded(request))
+    transfer_id = access.transfer.id
+
+    async def still_started() -> bool:
+        transfer = await asyncio.to_thread(plane.store.get, "transfer", transfer_id)
+        return transfer is not None and transfer.state == "STARTED"
+
+    async def events() -> AsyncIterator[bytes]:
+        loop = asyncio.get_running_loop()
+        checked = loop.time()
+        try:
+            async for observation in observations:
+                if loop.time() - checked >= FEED_RECHECK_SECONDS:
+                    checked = loop.time()
+                    if not await still_started():
+                        if sse:
+                            yield b"event: end\ndata: {\"reason\": \"transfer-not-started\"}\n\n"
+                        return
+                text = json.dumps(observation, ensure_ascii=False, separators=(",", ":"))
+                yield (f"data: {text}\n\n" if sse else text + "\n").encode("utf-8")
+        finally:
+            await observations.aclose()
+
+    media = "text/event-stream" if sse else "application/x-ndjson"
+    return StreamingResponse(events(), media_type=media, headers={**headers, "X-Accel-Buffering": "no"})
