@@ -3,6 +3,7 @@ agreements signed by the provider and checked by the consumer, the messages each
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -24,6 +25,8 @@ from .agreements import (
 )
 from .errors import ProtocolError, bad_request
 from .processes import INITIAL, Plan, ProcessProtocol, claims_snapshot
+
+log = logging.getLogger(__name__)
 
 _EVENT_FOR = {
     "ContractRequestMessage": "counter-requested",
@@ -107,7 +110,9 @@ class NegotiationProtocol(ProcessProtocol):
         if plan.intent:
             fields["next_attempt_at"] = self._due(Plan(delay=max(plan.delay, self.plane.first_callback_delay)))
         try:
-            return self.store.create_with("negotiation", agreement=plan.agreement, **fields)
+            created = self.store.create_with("negotiation", agreement=plan.agreement, **fields)
+            self.committed(created, None, plan)
+            return created
         except Exception as exc:  # a concurrent replay of the same request
             existing = self.store.find_by_counterparty_pid("negotiation", "provider", consumer_pid, self.scope(claims))
             if existing is not None:
@@ -141,6 +146,35 @@ class NegotiationProtocol(ProcessProtocol):
                  "ContractAgreementMessage": ("consumer",),
                  "ContractAgreementVerificationMessage": ("provider",)}.get(message, ("provider", "consumer"))
         return self.receive(claims, pid, message, doc, event, roles=roles, extra=self._incoming_fields)
+
+    def committed(self, process: Any, previous: str | None, plan: Any) -> None:
+        """Contract events in the audit log: an agreement stored (signed as provider, accepted as consumer), a
+        negotiation finalized, or terminated with its reason."""
+        audit = getattr(self.plane, "audit", None)
+        if audit is None:
+            return
+        common = {"actor": process.counterparty_did, "agreement_id": process.agreement_id,
+                  "dataset_id": process.dataset_id}
+        try:
+            if plan.agreement is not None:
+                event = "agreement.signed" if process.role == "provider" else "agreement.received"
+                audit.append(event, **common, decision="permit", details={"negotiation": process.id})
+            if process.state != previous and process.state in ("FINALIZED", "TERMINATED"):
+                context = process.context or {}
+                decision = context.get("decision") or {}
+                reasons = context.get("reason") or []
+                if decision.get("fr") and process.state == "TERMINATED":  # our engine's refusal, line by line
+                    fr, en = "\n".join(decision["fr"]), "\n".join(decision.get("en") or decision["fr"])
+                else:  # a reason as sent or received: [fr, en] or a single text
+                    fr = reasons[0] if reasons else None
+                    en = reasons[1] if len(reasons) > 1 else fr
+                audit.append(f"negotiation.{process.state.lower()}", **common,
+                             decision="deny" if process.state == "TERMINATED" else "none",
+                             explanation=(fr, en) if fr else None,
+                             details={"negotiation": process.id, "role": process.role,
+                                      "code": context.get("code")})
+        except Exception:  # the transition is committed and acknowledged: report, never undo
+            log.exception("negotiation %s: audit append failed", process.id)
 
     def _incoming_fields(self, process: Negotiation, doc: Mapping[str, Any]) -> dict[str, Any]:
         changes: dict[str, Any] = {}

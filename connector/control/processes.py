@@ -165,6 +165,7 @@ class ProcessProtocol:
                 continue
             if updated is None:  # the same message, processed meanwhile
                 return self.store.get(self.kind, process.id)
+            self.committed(updated, current, plan)
             log.info("%s %s: %s received, now %s%s", self.kind, process.id, message, state,
                      f" (next: {plan.intent})" if plan.intent else "",
                      extra={"process_id": process.id, "counterparty": process.counterparty_did})
@@ -222,6 +223,10 @@ class ProcessProtocol:
 
         return self.store.clock() + timedelta(seconds=plan.delay)
 
+    def committed(self, process: Any, previous: str | None, plan: Any) -> None:
+        """Called once a transition is committed (`previous`: the protocol state before it): subclasses record
+        contract events in the audit log. Never raises: the transition is already acknowledged."""
+
     # -- outgoing -------------------------------------------------------------------------------------------------
     def delivered(self, process: Any, body: Any) -> None:
         """Our message was acknowledged: commit the state it reaches and plan what follows."""
@@ -234,9 +239,12 @@ class ProcessProtocol:
             plan = self.plan_event(merged, f"sent:{state}", None, context, state)
             changes.update(plan.changes)
             try:
-                self.store.apply(self.kind, process.id, process.version, agreement=plan.agreement, state=state,
-                                 intent=plan.intent, next_attempt_at=self._due(plan) if plan.intent else None,
-                                 retry_count=0, error_detail=None, context=plan.context or None, **changes)
+                updated = self.store.apply(
+                    self.kind, process.id, process.version, agreement=plan.agreement, state=state,
+                    intent=plan.intent, next_attempt_at=self._due(plan) if plan.intent else None,
+                    retry_count=0, error_detail=None, context=plan.context or None, **changes)
+                if updated is not None:
+                    self.committed(updated, self.protocol_state(process), plan)
                 log.info("%s %s: %s acknowledged, now %s%s", self.kind, process.id, intent.message, state,
                          f" (next: {plan.intent})" if plan.intent else "",
                          extra={"process_id": process.id, "counterparty": process.counterparty_did})

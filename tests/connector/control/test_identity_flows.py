@@ -112,6 +112,9 @@ def test_a_refusal_carries_the_policy_engines_explanation(world):
     assert "catégorie du destinataire" in done.error_detail and "recipient category" in done.error_detail
     wait_for(lambda: provider.plane.store.count("negotiation", state="TERMINATED"), lambda n: n == 1)
     assert private.plane.store.get_agreement(done.agreement_id or "none") is None
+    refused = wait_for(lambda: provider.plane.audit.query(event="negotiation.terminated", limit=10), bool)
+    assert refused[0].decision == "deny" and "recipient category" in refused[0].explanation_en
+    assert refused[0].actor == private.plane.did and refused[0].dataset_id == dataset
 
 
 def test_a_public_body_with_another_purpose_is_refused(world):

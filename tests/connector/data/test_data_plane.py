@@ -217,7 +217,9 @@ def test_audit_chain_verifies_and_names_a_tampered_record(space):
     audit = provider.connector.audit
     records = audit.query(limit=1000)
     events = {r.event for r in records}
-    assert {"data.access", "data.refused"} <= events
+    assert {"data.access", "data.refused", "agreement.signed", "negotiation.finalized"} <= events
+    consumer_events = {r.event for r in space[2].connector.audit.query(limit=1000)}
+    assert {"agreement.received", "negotiation.finalized"} <= consumer_events
     refused = next(r for r in records if r.event == "data.refused")
     assert refused.decision == "deny" and refused.explanation_en
     report = audit.verify(provider.connector.participant.keys.public_jwks())
