@@ -4,10 +4,12 @@ unauthenticated ``/.well-known/dspace-version``.
 
 Every request is authenticated (self-issued token verified by the identity layer; TCK modes aside). Process
 endpoints answer 404 for an unknown pid *and* for a caller who is not the process's counterparty (nothing is
-revealed). Bodies are size-limited, parsed, brought to the canonical compact form (expanded JSON-LD and other
-compactions are accepted) and validated against the DSP schemas before anything is read from them; a refusal is a
-4xx with a ``ContractNegotiationError`` / ``TransferError`` / ``CatalogError`` body naming the field and the rule,
-and nothing is written. A transition is committed before the acknowledgement is returned; the messages that follow
+revealed). Bodies are JSON (415 for another declared media type), size-limited, parsed, brought to the canonical
+compact form (expanded JSON-LD and other compactions are accepted) and validated against the DSP schemas before
+anything is read from them; then the endpoint's own rules are checked (initial or follow-up form of a message, a
+callback address that can be called, identifiers that fit in the store). A refusal is a 4xx with a
+``ContractNegotiationError`` / ``TransferError`` / ``CatalogError`` body naming the field and the rule, and nothing
+is written. A transition is committed before the acknowledgement is returned; the messages that follow
 are sent by the dispatcher once the response has gone out."""
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.concurrency import run_in_threadpool
@@ -31,14 +33,11 @@ from catalog.dsp_catalog import (
     render_catalog,
 )
 from connector.dsp.schemas import DEFAULT_SIZE_LIMIT, MessageError
-
-try:
-    from connector.dsp.wire import validate_incoming
-except ImportError:  # TEMPORARY until wire lands
-    from connector.dsp.schemas import parse_message as validate_incoming
+from connector.dsp.wire import validate_incoming
 from connector.identity.auth import Authenticator
 from connector.identity.errors import IdentityError
 from connector.identity.tokens import VerifiedClaims
+from connector.store.schema import Agreement, MessageSeen, Negotiation, Transfer
 
 from .errors import ProtocolError
 from .plane import ControlPlane
@@ -51,6 +50,87 @@ VERSION = "2025-1"
 
 class _TooLarge(Exception):
     pass
+
+
+_JSON_MEDIA_TYPES = frozenset({"application/json", "application/ld+json"})
+
+
+def _media_type_error(request: Request) -> ProtocolError | None:
+    """A body declared as anything but JSON (``application/json``, ``application/ld+json``, ``application/*+json``)
+    is refused with 415. A body without ``Content-Type`` is read as JSON."""
+    declared = request.headers.get("content-type")
+    if declared is None:
+        return None
+    media = declared.split(";", 1)[0].strip().lower()
+    if media in _JSON_MEDIA_TYPES or (media.startswith("application/") and media.endswith("+json")):
+        return None
+    shown = declared[:80]
+    return ProtocolError(415, "unsupported-media-type", [
+        f"Content-Type « {shown} » non pris en charge : envoyer application/json",
+        f"Content-Type '{shown}' is not supported: send application/json"])
+
+
+# The pid a follow-up message carries instead of the initial message's callbackAddress (the schemas' oneOf), and
+# the endpoints of each form.
+_FOLLOW_UP_PID = {"ContractRequestMessage": ("providerPid", "/negotiations/request", "/negotiations/{pid}/request"),
+                  "ContractOfferMessage": ("consumerPid", "/negotiations/offers", "/negotiations/{pid}/offers")}
+
+
+def _length(column: Any) -> int:
+    return column.type.length
+
+
+# What a process endpoint stores from a message, and the room the store has for it (``connector.store.schema``).
+_STORED_LENGTHS: tuple[tuple[tuple[str, ...], int], ...] = (
+    (("@id",), _length(MessageSeen.__table__.c.message_key)),
+    (("providerPid",), _length(Negotiation.__table__.c.provider_pid)),
+    (("consumerPid",), _length(Negotiation.__table__.c.consumer_pid)),
+    (("callbackAddress",), _length(Negotiation.__table__.c.counterparty_address)),
+    (("agreementId",), _length(Transfer.__table__.c.agreement_id)),
+    (("format",), _length(Transfer.__table__.c.format)),
+    (("offer", "target"), _length(Negotiation.__table__.c.dataset_id)),
+    (("agreement", "@id"), _length(Agreement.__table__.c.id)),
+    (("agreement", "target"), _length(Agreement.__table__.c.target)),
+    (("agreement", "assignee"), _length(Agreement.__table__.c.consumer_did)),
+)
+
+
+def _check_received(doc: dict[str, Any], message: str, initial: bool) -> None:
+    """What the schemas cannot say about a valid message at this endpoint: the initial or follow-up form the path
+    requires, a callback address we can call back, identifiers that fit in the store."""
+    form = _FOLLOW_UP_PID.get(message)
+    if form is not None:
+        pid, initial_path, follow_up_path = form
+        if initial and pid in doc:
+            raise ProtocolError(400, "invalid-message", [
+                f"{pid} : interdit dans un {message} initial ; un message de suivi va à {follow_up_path}",
+                f"{pid}: not allowed in an initial {message}; a follow-up message goes to {follow_up_path}"])
+        if not initial and pid not in doc:
+            raise ProtocolError(400, "invalid-message", [
+                f"{pid} : requis dans un {message} de suivi ; un message initial (callbackAddress) va à "
+                f"{initial_path}",
+                f"{pid}: required in a follow-up {message}; an initial message (callbackAddress) goes to "
+                f"{initial_path}"])
+    for path, limit in _STORED_LENGTHS:
+        value: Any = doc
+        for part in path:
+            value = value.get(part) if isinstance(value, dict) else None
+        if isinstance(value, str) and len(value) > limit:
+            where = ".".join(path)
+            raise ProtocolError(400, "invalid-message", [f"{where} : {len(value)} caractères, au plus {limit}",
+                                                         f"{where}: {len(value)} characters, at most {limit}"])
+    address = doc.get("callbackAddress")
+    if isinstance(address, str):
+        try:
+            parts = urlsplit(address)
+            parts.port  # noqa: B018 - a malformed port raises ValueError
+            usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+        except ValueError:
+            usable = False
+        if not usable or any(c.isspace() for c in address):
+            raise ProtocolError(400, "invalid-callback-address", [
+                f"callbackAddress : « {address[:80]} » n'est pas une URL http(s) absolue",
+                f"callbackAddress: '{address[:80]}' is not an absolute http(s) URL"])
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -114,10 +194,15 @@ def dsp_router(plane: ControlPlane, authenticator: Authenticator, catalog_info: 
 
             def run() -> Any:
                 claims = claims_of(request, hidden=hidden, error=protocol.error_body)
+                media_error = _media_type_error(request)
+                if media_error is not None:
+                    raise media_error
                 try:
                     doc = validate_incoming(raw, expected, size_limit)
                 except MessageError as exc:
                     raise message_error(exc) from None
+                if expected is not None:
+                    _check_received(doc, expected, initial=created)
                 return work(claims, doc)
 
             process = await run_in_threadpool(run)
@@ -154,6 +239,9 @@ def dsp_router(plane: ControlPlane, authenticator: Authenticator, catalog_info: 
 
             def run() -> JSONResponse:
                 claims = catalog_claims(request)
+                media_error = _media_type_error(request)
+                if media_error is not None:
+                    raise media_error
                 try:
                     doc = validate_incoming(raw, "CatalogRequestMessage", size_limit)
                 except MessageError as exc:
@@ -162,12 +250,12 @@ def dsp_router(plane: ControlPlane, authenticator: Authenticator, catalog_info: 
                     raise ProtocolError(400, "unsupported-filter", [
                         "le filtre de catalogue n'est pas pris en charge : demander le catalogue sans `filter`",
                         "catalog filters are not supported: request the catalog without `filter`"])
+                ids = plane.datasets.visible_ids(claims)
                 try:
                     page_request = paging_params(request.query_params, default_per_page=default_per_page)
+                    page = page_of(page_request, len(ids))  # a page beyond the last one is refused too
                 except PagingError as exc:
                     raise ProtocolError(400, exc.rule, [exc.message("fr"), exc.message("en")]) from None
-                ids = plane.datasets.visible_ids(claims)
-                page = page_of(page_request, len(ids))
                 body = render_catalog(catalog_info, [])
                 datasets = [plane.datasets.rendered(i, catalog_info.service) for i in ids[page.start:page.stop]]
                 if datasets:

@@ -123,6 +123,8 @@ def parse_message(raw: bytes, expected_type: str | None = None, limit: int = DEF
     check_size(raw, limit)
     try:
         doc = json.loads(raw)
+    except RecursionError:
+        raise MessageError("invalid-json", ["(body): nested too deeply"]) from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise MessageError("invalid-json", [f"(body): not valid JSON ({exc})"]) from None
     validate_message(doc, expected_type)

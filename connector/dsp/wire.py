@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import copy
 import json
+import math
+import re
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -27,9 +29,17 @@ from pyld import jsonld
 from policies.jsonld import _SHIPPED, DSP_CONTEXT, DSP_ODRL_PROFILE, ContextNotShipped, document_loader
 from policies.vocab import ODRL
 
-from .schemas import DEFAULT_SIZE_LIMIT, SCHEMA_FILES, MessageError, _validator, check_size, validate_message
+from .schemas import (
+    DEFAULT_SIZE_LIMIT,
+    SCHEMA_FILES,
+    MessageError,
+    _path,
+    _validator,
+    check_size,
+    validate_message,
+)
 
-__all__ = ["CANONICAL_CONTEXTS", "canonical_message", "validate_incoming"]
+__all__ = ["CANONICAL_CONTEXTS", "MAX_DEPTH", "canonical_message", "check_plain", "validate_incoming"]
 
 #: A message whose ``@context`` is a list of these URLs, holding the DSP context, is already canonical.
 CANONICAL_CONTEXTS = frozenset({DSP_CONTEXT, DSP_ODRL_PROFILE})
@@ -52,6 +62,12 @@ _CONTEXT_ERRORS = frozenset({
     "loading remote context failed", "processing mode conflict", "protected term redefinition",
 })
 _MAX_SHAPE_PASSES = 32  # one pass per nesting level of mis-shaped values; messages are far shallower
+#: Nesting of JSON arrays and objects a message may have. DSP messages, expanded JSON-LD included, stay below 20;
+#: the recursive stages after parsing (JSON-LD, the schemas, the policy engine) overflow the stack near 200.
+MAX_DEPTH = 64
+# NUL cannot be stored in a PostgreSQL text column; a lone surrogate is not a character (it cannot be encoded in
+# UTF-8, neither in the database nor in an answer quoting it).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @cache
@@ -98,9 +114,13 @@ def _is_canonical(doc: Any) -> bool:
 
 
 def _is_plain_json(doc: dict) -> bool:
-    """No ``@context`` and a key that is neither a keyword nor an IRI: not JSON-LD at all (a VersionResponse, or
-    a message that forgot its context, which validation then reports as such)."""
-    return "@context" not in doc and any(not key.startswith("@") and ":" not in key for key in doc)
+    """No ``@context`` and a key, or an ``@type``, that is neither a keyword nor an IRI: not JSON-LD at all (a
+    VersionResponse, or a message that forgot its context, which validation then reports as such)."""
+    if "@context" in doc:
+        return False
+    type_name = doc.get("@type")
+    return (any(not key.startswith("@") and ":" not in key for key in doc)
+            or (isinstance(type_name, str) and ":" not in type_name))
 
 
 def _to_private(node: Any) -> Any:
@@ -245,15 +265,67 @@ def canonical_message(doc: Any) -> dict:
     return _fit_to_schema({"@context": [DSP_CONTEXT], **compacted})
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of the range of a double")
+    return value
+
+
+def _where(path: tuple) -> str:
+    text = _path(path)
+    return text if len(text) <= 120 else "..." + text[-117:]
+
+
+def check_plain(doc: Any) -> None:
+    """Refuse a parsed body nested deeper than :data:`MAX_DEPTH` or holding a string (key or value) with a NUL or
+    a lone surrogate: no DSP message has them, and they would break a later stage (stack overflow, database or
+    UTF-8 encoding errors). Iterative, so that the check itself cannot overflow."""
+    stack: list[tuple[Any, int, tuple]] = [(doc, 1, ())]
+    while stack:
+        value, depth, path = stack.pop()
+        if isinstance(value, str):
+            bad = _UNSTORABLE.search(value)
+            if bad:
+                raise MessageError("invalid-message", [
+                    f"{_where(path)}: holds U+{ord(bad.group()):04X}, not allowed in a string"])
+            continue
+        if isinstance(value, dict):
+            items: Any = value.items()
+        elif isinstance(value, list):
+            items = enumerate(value)
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            raise MessageError("invalid-message", [f"{_where(path)}: nested deeper than {MAX_DEPTH} levels"])
+        for key, item in items:
+            bad = _UNSTORABLE.search(key) if isinstance(key, str) else None
+            if bad:
+                raise MessageError("invalid-message", [
+                    f"{_where(path)}: a key holds U+{ord(bad.group()):04X}, not allowed in a string"])
+            stack.append((item, depth + 1, (*path, key)))
+
+
 def validate_incoming(raw: bytes, expected_type: str | None = None, limit: int = DEFAULT_SIZE_LIMIT) -> dict:
-    """What a DSP endpoint does with a request body: size check, JSON parsing, :func:`canonical_message`,
-    :func:`validate_message`. Returns the canonical message; MessageError with the same codes as
-    :func:`parse_message` plus ``invalid-jsonld``."""
+    """What a DSP endpoint does with a request body: size check, JSON parsing (strict: no ``NaN``, no infinite
+    number), :func:`check_plain`, :func:`canonical_message`, :func:`validate_message`. Returns the canonical
+    message; MessageError with the same codes as :func:`parse_message` plus ``invalid-jsonld``."""
     check_size(raw, limit)
     try:
-        doc = json.loads(raw)
+        doc = json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
+    except RecursionError:
+        raise MessageError("invalid-json", [f"(body): nested deeper than {MAX_DEPTH} levels"]) from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise MessageError("invalid-json", [f"(body): not valid JSON ({exc})"]) from None
+    check_plain(doc)
+    if isinstance(doc, dict) and "@context" in doc and not isinstance(doc["@context"], list):
+        # DSP 2025-1 schemas: the context is an array holding the DSP context (expanded JSON-LD has none at all).
+        raise MessageError("invalid-message", [f"@context: must be an array (holding \"{DSP_CONTEXT}\"), got "
+                                               f"{type(doc['@context']).__name__}"])
     doc = canonical_message(doc)
     validate_message(doc, expected_type)
     return doc

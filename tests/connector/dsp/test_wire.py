@@ -542,6 +542,31 @@ def test_plain_json_without_context_is_left_to_validation():
     assert info.value.reasons == ["@context: required property missing"]
 
 
+def test_a_message_without_context_and_only_keywords_is_told_its_context_is_missing():
+    doc = {"@id": "urn:uuid:1", "@type": "CatalogRequestMessage"}
+    assert canonical_message(doc) is doc  # not read as JSON-LD under the ODRL vocabulary
+    with pytest.raises(MessageError) as info:
+        validate_incoming(json.dumps(doc).encode())
+    assert info.value.reasons == ["@context: required property missing"]
+
+
+@pytest.mark.parametrize("raw, code, reason", [
+    (b'{"a": NaN}', "invalid-json", "(body): not valid JSON (NaN is not a JSON number)"),
+    (b'{"a": -Infinity}', "invalid-json", "(body): not valid JSON (-Infinity is not a JSON number)"),
+    (b'{"a": 1e999}', "invalid-json", "(body): not valid JSON (1e999 is out of the range of a double)"),
+    (b'{"a": [' + b"[" * 70 + b"]" * 70 + b"]}", "invalid-message", "nested deeper than 64 levels"),
+    (b"[" * 100_000 + b"]" * 100_000, "invalid-json", "(body): nested deeper than 64 levels"),
+    (b'{"a": ["x", "\\ud800"]}', "invalid-message", "a[1]: holds U+D800, not allowed in a string"),
+    (b'{"a": {"b\\u0000": 1}}', "invalid-message", "a: a key holds U+0000, not allowed in a string"),
+])
+def test_bodies_that_no_later_stage_could_handle_are_refused(raw, code, reason):
+    with pytest.raises(MessageError) as info:
+        validate_incoming(raw)
+    assert info.value.code == code
+    [said] = info.value.reasons
+    assert said.endswith(reason), said
+
+
 def test_validate_incoming():
     original = EXAMPLES["negotiation/example/contract-request-message.json"]
     raw = json.dumps(expand(original)).encode()
@@ -550,7 +575,8 @@ def test_validate_incoming():
     version = {"protocolVersions": [{"version": "2025-1", "path": "/dsp", "binding": "HTTPS"}]}
     assert validate_incoming(json.dumps(version).encode(), "VersionResponse") == version
     for raw_, code in ((b"{", "invalid-json"), (b"\xff", "invalid-json"), (b" " * 11, "too-large"),
-                       (b'{"@context": "https://peer.example/c.jsonld"}', "invalid-jsonld"),
+                       (b'{"@context": ["https://peer.example/c.jsonld"]}', "invalid-jsonld"),
+                       (b'{"@context": "https://w3id.org/dspace/2025/1/context.jsonld"}', "invalid-message"),
                        (b"[]", "invalid-message")):
         with pytest.raises(MessageError) as info:
             validate_incoming(raw_, limit=10 if code == "too-large" else 1000)
