@@ -61,7 +61,7 @@ class ProviderProcess:
         self.store = Store.from_url(self.db_url)
         self.env = {**os.environ, "JNT_KEY_PASSPHRASE": PASSPHRASE, "JNT_TRUSTED_AUTHORITIES": space.authority_did,
                     "JNT_DEV_MODE": "true", "JNT_DATA_DIR": str(self.data_dir), "JNT_LOG_LEVEL": "WARNING",
-                    "JNT_DSP_FIRST_CALLBACK_DELAY": "1.5", "JNT_REPLICA_ID": "provider-replica"}
+                    "JNT_DSP_FIRST_CALLBACK_DELAY": "3", "JNT_REPLICA_ID": "provider-replica"}
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -106,10 +106,11 @@ def test_a_provider_killed_after_requested_finishes_the_negotiation_after_a_rest
                                                     provider_did=provider.did, offer=offer, dataset_id=dataset)
         consumer.plane.wake()
         wait_for(lambda: provider.store.list("negotiation"), lambda rows: rows and rows[0].state == "REQUESTED")
-        provider.kill()  # REQUESTED committed, the agreement not sent yet (first callback delayed by 1.5 s)
+        # The consumer has the provider's acknowledgement too (it processes the 201 after the provider committed).
+        wait_for(lambda: consumer.plane.store.get("negotiation", process.id), lambda p: p.state == "REQUESTED")
+        provider.kill()  # REQUESTED committed, the agreement not sent yet (first callback delayed by 3 s)
         [row] = provider.store.list("negotiation")
         assert row.state == "REQUESTED" and row.intent == "AGREEING"
-        assert consumer.plane.store.get("negotiation", process.id).state == "REQUESTED"
         provider.start()
         done = wait_negotiation(consumer, process.id, timeout=30)
         assert done.state == "FINALIZED", done.error_detail
