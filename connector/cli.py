@@ -11,6 +11,7 @@ import typer
 from . import (
     audit_cli,
     authority_cli,
+    catalog_cli,
     connector_cli,
     db_cli,
     geoconcept_cli,
@@ -39,6 +40,7 @@ app.add_typer(sheet_cli.app, name="sheet")
 app.add_typer(connector_cli.app, name="connector")
 app.add_typer(db_cli.app, name="db")
 app.add_typer(audit_cli.app, name="audit")
+app.add_typer(catalog_cli.app, name="catalog")
 
 
 @app.callback()

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     sources_dir: Path | None = Field(
         None, description="Directory under which the local data sources (files, folders) of published datasets "
         "must lie; default: `sources` under the data directory.")
+    received_dir: Path | None = Field(
+        None, description="Directory where the data pulled as consumer is written (and the only place the management "
+        "API may write it); default: `received` under the data directory.")
     authority_url: str | None = Field(None, description="Base URL of the trust authority (for `jnt authority ...`).")
     trusted_authorities: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="DIDs of the trust authorities whose credentials are accepted "
@@ -69,6 +72,9 @@ class Settings(BaseSettings):
 
     def effective_sources_dir(self) -> Path:
         return Path(self.sources_dir) if self.sources_dir is not None else Path(self.data_dir) / "sources"
+
+    def effective_received_dir(self) -> Path:
+        return Path(self.received_dir) if self.received_dir is not None else Path(self.data_dir) / "received"
     geoconcepts_file: str | None = Field(
         None, description="Géo-concept list (CSV or SKOS Turtle) replacing the bundled flood-risk list."
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import quote
@@ -58,10 +59,12 @@ class ManagementClient:
                  tb: TracebackType | None) -> None:
         self.close()
 
-    def _call(self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None) -> Any:
+    def _call(self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None,
+              timeout: float | None = None) -> Any:
         query = {k: v for k, v in (params or {}).items() if v is not None}
+        extra = {"timeout": timeout} if timeout is not None else {}
         try:
-            answer = self._http.request(method, path, json=json, params=query or None)
+            answer = self._http.request(method, path, json=json, params=query or None, **extra)
         except httpx.TimeoutException as exc:
             raise ManagementError(None, "timeout", f"pas de réponse de {self.base_url} : {exc}",
                                   f"no answer from {self.base_url}: {exc}") from None
@@ -197,3 +200,38 @@ class ManagementClient:
         """Poll until the transfer is in one of `states` (or has ended); ManagementError on timeout."""
         return self._wait(self.get_transfer, transfer_id, states, TRANSFER_ENDED, timeout,
                           ("transfert", "transfer"))
+
+    # -- received data (consumer) ---------------------------------------------------------------------------------
+    def fetch_transfer(self, transfer_id: str, *, path: str | None = None, bbox: str | list[float] | None = None,
+                       out: str | None = None, timeout: float | None = 3600.0) -> dict[str, Any]:
+        """Have the connector pull a STARTED transfer's data into its received directory (`out`: a path inside
+        it; `path`: a file of a folder source; `bbox`: minx,miny,maxx,maxy). The copy: `path`, `size`, `sha256`,
+        `attribution`, `delete_by`... `timeout` covers the whole download."""
+        body = {"path": path, "bbox": bbox, "out": out}
+        return self._call("POST", f"/transfers/{_path_id(transfer_id)}/fetch",
+                          json={k: v for k, v in body.items() if v is not None}, timeout=timeout)
+
+    def get_edr(self, transfer_id: str) -> dict[str, Any]:
+        """The transfer's current EDR (endpoint, `authorization` token, refresh token), refreshed if expiring."""
+        return self._call("GET", f"/transfers/{_path_id(transfer_id)}/edr")
+
+    def list_received(self, *, transfer: str | None = None, agreement: str | None = None, held: bool | None = None,
+                      offset: int = 0, limit: int = 50) -> dict[str, Any]:
+        params = {"transfer": transfer, "agreement": agreement, "offset": offset, "limit": limit,
+                  "held": None if held is None else str(held).lower()}
+        return self._call("GET", "/received", params=params)
+
+    # -- audit log ------------------------------------------------------------------------------------------------
+    def list_audit(self, *, agreement: str | None = None, transfer: str | None = None, dataset: str | None = None,
+                   event: str | None = None, since: datetime | str | None = None,
+                   until: datetime | str | None = None, offset: int = 0, limit: int = 50) -> dict[str, Any]:
+        """Audit records, newest first (`event` ending in `.`: a whole area, e.g. `data.`)."""
+        params = {"agreement": agreement, "transfer": transfer, "dataset": dataset, "event": event,
+                  "since": since.isoformat() if isinstance(since, datetime) else since,
+                  "until": until.isoformat() if isinstance(until, datetime) else until,
+                  "offset": offset, "limit": limit}
+        return self._call("GET", "/audit", params=params)
+
+    def verify_audit(self, checkpoint: str | None = None) -> dict[str, Any]:
+        """The audit chain's check: `ok`, `count`, `firstBrokenSeq`, `headSeq`, `reason` {fr, en}."""
+        return self._call("GET", "/audit/verify", params={"checkpoint": checkpoint})

@@ -12,6 +12,7 @@ datasets table changes (count and latest update), so several replicas sharing on
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -85,7 +86,7 @@ def _leaves(constraint: Constraint | LogicalConstraint) -> Iterable[Constraint]:
     if isinstance(constraint, Constraint):
         yield constraint
     else:
-        for child in constraint.constraints:
+        for child in constraint.operands:
             yield from _leaves(child)
 
 
@@ -149,6 +150,7 @@ class DatasetRegistry:
         for i, doc in enumerate(docs):
             _compile(doc, f"offers[{i}]")
         now = utcnow()
+        stored_sheet = sheet.model_dump(mode="json")
         try:
             with self._sessions() as session, session.begin():
                 existing = session.get(Dataset, sheet.id)
@@ -161,13 +163,13 @@ class DatasetRegistry:
                                        f"offer id already in use: {taken[0]}", status=409)
                 if existing is not None:
                     session.execute(delete(Offer).where(Offer.dataset_id == sheet.id))
-                    existing.sheet = sheet.model_dump(mode="json")
+                    existing.sheet = stored_sheet
                     existing.formats = list(formats)
                     existing.data_source = dict(data_source) if data_source else None
                     existing.updated_at = now
                     existing.version = existing.version + 1
                 else:
-                    session.add(Dataset(id=sheet.id, sheet=sheet.model_dump(mode="json"), formats=list(formats),
+                    session.add(Dataset(id=sheet.id, sheet=stored_sheet, formats=list(formats),
                                         data_source=dict(data_source) if data_source else None, created_at=now,
                                         updated_at=now, version=1))
                 session.flush()
@@ -177,9 +179,11 @@ class DatasetRegistry:
             raise DatasetError("sheet.id", f"le jeu de données {sheet.id} ou une de ses offres existe déjà",
                                f"dataset {sheet.id} or one of its offers already exists", status=409) from None
         self.invalidate()
-        dataset = self.get(sheet.id)
-        assert dataset is not None
-        return dataset
+        # Built from what was stored, not read back: `get` would reload the whole registry (every sheet validated
+        # again) after each publication, which made publishing N datasets cost O(N²).
+        return PublishedDataset(sheet.id, Sheet.model_validate(stored_sheet), tuple(formats),
+                                dict(data_source) if data_source else None,
+                                {doc["@id"]: copy.deepcopy(doc) for doc in docs})
 
     def remove(self, dataset_id: str) -> bool:
         with self._sessions() as session, session.begin():

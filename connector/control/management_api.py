@@ -1,7 +1,9 @@
 """The management API of a connector (mounted under `/management` when a management token is configured): what an
 operator or the participant console does — publish datasets (a characterisation sheet or an ISO 19139 record, with
 an ODRL offer written by hand or generated from the licence and access mode), read a provider's catalogue through
-this participant's identity, start and follow negotiations, read agreements, start and steer transfers.
+this participant's identity, start and follow negotiations, read agreements, start and steer transfers, pull a
+transfer's data as consumer (and hand its EDR to an application), list the copies received, read and verify the
+audit log.
 
 Every route needs the management token (`Authorization: Bearer <token>` or `X-Api-Key: <token>`). Every refusal is
 a JSON problem `{"error", "field", "fr", "en"}` naming the input at fault and the rule it breaks — input the schema
@@ -15,7 +17,7 @@ import hmac
 import logging
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urljoin, urlsplit
 
@@ -33,6 +35,12 @@ from catalog.dsp_paging import parse_link_header
 from catalog.iso19139 import IsoImportError, import_iso_bytes
 from catalog.shacl import validate_sheet
 from catalog.sheet import Sheet
+from connector.audit import AuditError, record_json
+from connector.data.consumer import FetchError, copy_json
+from connector.data.duties import delete_by
+from connector.data.errors import DataSourceError
+from connector.data.geojson import parse_bbox
+from connector.data.sources import parse_source
 from connector.dsp.schemas import CONTEXT_URL
 from connector.dsp.states import (
     InvalidTransition,
@@ -67,6 +75,8 @@ TAG_CATALOG = "Catalogue d'un fournisseur"
 TAG_NEGOTIATIONS = "Négociations"
 TAG_AGREEMENTS = "Accords"
 TAG_TRANSFERS = "Transferts"
+TAG_RECEIVED = "Données reçues"
+TAG_AUDIT = "Journal d'audit"
 
 
 # --- problems ----------------------------------------------------------------------------------------------------
@@ -221,6 +231,9 @@ class _ProblemRoute(APIRoute):
                 return _validation_problem(exc).response()
             except ProtocolError as exc:
                 return _protocol_problem(exc).response()
+            except FetchError as exc:
+                return ApiProblem(exc.status, exc.code, exc.fr, exc.en, field=exc.field,
+                                  detail=exc.detail).response()
             except DatasetError as exc:
                 code = "conflict" if exc.status == 409 else "invalid-dataset"
                 return ApiProblem(exc.status, code, f"{exc.field} : {exc.fr}", f"{exc.field}: {exc.en}",
@@ -398,6 +411,8 @@ class AgreementView(BaseModel):
 class AgreementDetail(AgreementView):
     policy: dict[str, Any] = Field(description="L'accord ODRL (JSON-LD compact DSP).")
     signed_jws: str | None = Field(description="Signature JWS du fournisseur sur l'accord.")
+    delete_by: datetime | None = Field(None, description="Date à laquelle l'accord impose de supprimer les données "
+                                                         "reçues (devoir `delete` borné dans le temps), sinon null.")
 
 
 class AgreementPage(_Page):
@@ -430,6 +445,61 @@ class TransferView(BaseModel):
 
 class TransferPage(_Page):
     items: list[TransferView]
+
+
+class FetchRequest(_In):
+    path: str | None = Field(None, description="Fichier à lire dans une source de type dossier (ex. "
+                                               "`2024/mesures.csv`).")
+    bbox: str | list[float] | None = Field(None, description="Emprise `minx,miny,maxx,maxy` (CRS84, ou 4 nombres) "
+                                                             "pour des données vectorielles.")
+    out: str | None = Field(None, description="Destination dans le répertoire des données reçues : relative à lui, "
+                                              "ou absolue à l'intérieur ; un `/` final désigne un dossier. Par défaut "
+                                              "`<données reçues>/<id du transfert>/<nom donné par le fournisseur>`.")
+
+
+class ReceivedView(BaseModel):
+    id: str = Field(description="Identifiant de la copie reçue.")
+    transfer_id: str = Field(description="Transfert (identifiant interne) sous lequel elle a été reçue.")
+    agreement_id: str
+    dataset_id: str | None
+    provider_did: str | None
+    path: str = Field(description="Fichier écrit, sur la machine du connecteur.")
+    sub_path: str | None = Field(None, description="Fichier demandé dans une source de type dossier.")
+    media_type: str | None
+    size: int = Field(description="Taille en octets.")
+    sha256: str = Field(description="Empreinte SHA-256 du contenu (hexadécimal).")
+    attribution: str | None = Field(None, description="Mention d'attribution rendue par le fournisseur "
+                                                      "(`X-JNT-Attribution`), à reproduire.")
+    received_at: datetime
+    delete_by: datetime | None = Field(None, description="Date à laquelle l'accord impose de supprimer la copie "
+                                                         "(le connecteur la supprime alors).")
+    deleted_at: datetime | None = None
+    deleted_reason: str | None = Field(None, description="`delete-by` (devoir de suppression), `replaced` "
+                                                         "(écrasée par une nouvelle réception), `discarded`.")
+
+
+class ReceivedPage(_Page):
+    items: list[ReceivedView]
+
+
+class EdrView(BaseModel):
+    transfer_id: str
+    agreement_id: str
+    provider_did: str
+    endpoint: str = Field(description="Point d'accès aux données du fournisseur.")
+    authorization: str | None = Field(description="Jeton d'accès (`Authorization: Bearer <jeton>`).")
+    auth_type: str = "bearer"
+    expires_in: int | None = Field(None, description="Durée de validité annoncée du jeton (secondes).")
+    expires_at: datetime | None = Field(None, description="Expiration du jeton (lue dans le jeton).")
+    refresh_endpoint: str | None = None
+    refresh_token: str | None = Field(None, description="Jeton de rafraîchissement ; l'application devrait plutôt "
+                                                        "redemander l'EDR ici, qui le rafraîchit au besoin.")
+
+
+class AuditPage(_Page):
+    items: list[dict[str, Any]] = Field(description="Enregistrements, du plus récent au plus ancien : `seq`, `at`, "
+                                                    "`event`, `actor`, `agreementId`, `transferId`, `datasetId`, "
+                                                    "`decision`, `explanation`, `details`, `hash`, `signature`…")
 
 
 # --- helpers -----------------------------------------------------------------------------------------------------
@@ -668,6 +738,17 @@ def management_router(plane: ControlPlane, management_token: str) -> APIRouter:
             code = "conflict" if exc.status == 409 else "invalid-dataset"
             raise ApiProblem(exc.status, code, f"{field} : {exc.fr}", f"{field}: {exc.en}", field=field) from None
 
+    def check_source(data_source: dict[str, Any] | None) -> None:
+        """A declared data source must be readable by the data plane: checked in full (members, paths inside the
+        sources directory, URL schemes, SQL) before anything is stored."""
+        if data_source is None or plane.sources_dir is None:
+            return
+        try:
+            parse_source(data_source, base_dir=plane.sources_dir)
+        except DataSourceError as exc:
+            raise ApiProblem(400, exc.code, f"{exc.field} : {exc.fr}", f"{exc.field}: {exc.en}",
+                             field=exc.field) from None
+
     def dataset_or_404(dataset_id: str) -> PublishedDataset:
         dataset = registry.get(dataset_id)
         if dataset is None:
@@ -680,13 +761,15 @@ def management_router(plane: ControlPlane, management_token: str) -> APIRouter:
                              "ISO 19139 (XML) à importer, avec une offre ODRL écrite (`policy`) ou générée depuis la "
                              "licence et la modalité d'accès (`template`). La fiche est validée (SHACL : DCAT-AP 3 "
                              "et formes JNT) ; les constats sont rendus en avertissements et n'empêchent pas la "
-                             "publication, mais l'identifiant et le titre sont obligatoires. Tout ou rien : une "
-                             "publication refusée n'écrit rien.")
+                             "publication, mais l'identifiant et le titre sont obligatoires. La source de données "
+                             "(`data_source`) est vérifiée : une erreur nomme le membre en cause "
+                             "(`data_source.path`…). Tout ou rien : une publication refusée n'écrit rien.")
     def publish_dataset(body: PublishRequest) -> dict[str, Any]:
         sheet, warnings = sheet_from(body)
         check_sheet(sheet)
         formats = _check_formats(body.formats)
         offer, offer_field = offer_from(body, sheet, f"{sheet.id}#offer")
+        check_source(body.data_source)
         warnings = shacl_warnings(sheet) + warnings
         dataset = store_dataset(sheet, [offer], formats, body.data_source, body.replace, offer_field)
         return {**_summary(dataset), "warnings": warnings}
@@ -917,7 +1000,7 @@ def management_router(plane: ControlPlane, management_token: str) -> APIRouter:
         row = store.get_agreement(agreement_id)
         if row is None:
             raise _not_found("accord", "agreement", agreement_id, "agreement_id")
-        return agreement_view(row)
+        return {**agreement_view(row), "delete_by": delete_by(row.policy, row.timestamp)}
 
     # -- transfers --------------------------------------------------------------------------------------------------
 
@@ -1017,6 +1100,129 @@ def management_router(plane: ControlPlane, management_token: str) -> APIRouter:
                                lambda p: plane.transfers.terminate(p, reasons, "terminated-by-operator"))
         plane.wake()
         return _transfer_view(process)
+
+    # -- pulling the data (consumer) --------------------------------------------------------------------------------
+
+    def receiver() -> Any:
+        if plane.receiver is None:
+            raise ApiProblem(404, "not-available", "ce connecteur ne reçoit pas de données (pas de plan de données)",
+                             "this connector does not receive data (no data plane)")
+        return plane.receiver
+
+    @router.post("/transfers/{transfer_id}/fetch", response_model=ReceivedView, tags=[TAG_RECEIVED],
+                 summary="Recevoir les données d'un transfert",
+                 responses={**bad, **missing, **conflict,
+                            502: {"model": Problem, "description": "Le fournisseur refuse ou est injoignable."}},
+                 description="En consommateur : tire les données d'un transfert `STARTED` avec le jeton reçu du "
+                             "fournisseur (rafraîchi au besoin) et les écrit dans le répertoire des données reçues ; "
+                             "rien n'est laissé en cas d'échec, pas même un fichier partiel. Rend la copie : chemin, "
+                             "taille, SHA-256, mention d'attribution, date de suppression imposée par l'accord. La "
+                             "réception est inscrite au journal d'audit (`data.received`).")
+    def fetch_transfer(transfer_id: str = Path(description="Identifiant interne du transfert."),
+                       body: Annotated[FetchRequest | None, Body()] = None) -> dict[str, Any]:
+        body = body or FetchRequest()
+        bbox = None
+        if body.bbox is not None:
+            try:
+                bbox = ",".join(repr(v) for v in parse_bbox(body.bbox))
+            except DataSourceError as exc:
+                raise _invalid("bbox", exc.fr, exc.en) from None
+        if body.path is not None and (not body.path.strip("/ ") or "\x00" in body.path):
+            raise _invalid("path", "chemin de fichier vide ou invalide", "empty or invalid file path")
+        source = receiver()
+        transfer_or_404(transfer_id)
+        out = source.resolve_out(body.out) if body.out is not None else None
+        return copy_json(source.fetch(transfer_id, out, path=body.path, bbox=bbox))
+
+    @router.get("/transfers/{transfer_id}/edr", response_model=EdrView, tags=[TAG_RECEIVED],
+                summary="Lire le jeton d'accès aux données d'un transfert", responses={**missing, **conflict},
+                description="En consommateur : l'EDR du transfert (point d'accès et jeton) à confier à une "
+                            "application, rafraîchi s'il expire dans moins de 10 s. L'application redemande l'EDR "
+                            "ici plutôt que de le rafraîchir elle-même (un rafraîchissement ailleurs retire le jeton "
+                            "que tient le connecteur).")
+    def get_edr(transfer_id: str = Path(description="Identifiant interne du transfert.")) -> dict[str, Any]:
+        source = receiver()
+        transfer_or_404(transfer_id)
+        process, edr = source.current_edr(transfer_id)
+        return {"transfer_id": process.id, "agreement_id": process.agreement_id,
+                "provider_did": process.counterparty_did, **edr.to_json()}
+
+    @router.get("/received", response_model=ReceivedPage, tags=[TAG_RECEIVED], summary="Lister les données reçues",
+                description="Les copies reçues en consommateur, les plus récentes d'abord, avec leur date de "
+                            "suppression imposée et leur état (conservée, supprimée).")
+    def list_received(request: Request,
+                      transfer: str | None = Query(None, description="Transfert (identifiant interne)."),
+                      agreement: str | None = Query(None, description="Accord."),
+                      held: bool | None = Query(None, description="`true` : copies présentes ; `false` : "
+                                                                  "supprimées."),
+                      offset: int = Query(0, ge=0, description="Position du premier élément."),
+                      limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Taille de page.")
+                      ) -> dict[str, Any]:
+        rows, total = receiver().copies(transfer_id=transfer, agreement_id=agreement, held=held, offset=offset,
+                                        limit=limit)
+        return {"items": [copy_json(r) for r in rows], "offset": offset, "limit": limit, "total": total,
+                "next": _page_next(request, offset, limit, total)}
+
+    # -- audit log --------------------------------------------------------------------------------------------------
+
+    def audit_log() -> Any:
+        if plane.audit is None:
+            raise ApiProblem(404, "not-available", "ce connecteur ne tient pas de journal d'audit",
+                             "this connector keeps no audit log")
+        return plane.audit
+
+    def utc(value: datetime | None) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+    @router.get("/audit", response_model=AuditPage, tags=[TAG_AUDIT], summary="Lire le journal d'audit",
+                description="Les enregistrements du journal d'audit (décisions d'accès, réceptions, devoirs "
+                            "remplis, événements de contrat), du plus récent au plus ancien, filtrés et par pages. "
+                            "`event` se termine par `.` pour tout un domaine (ex. `data.`) ; `since` inclus, "
+                            "`until` exclu (ISO 8601, UTC par défaut).")
+    def list_audit(request: Request,
+                   agreement: str | None = Query(None, description="Identifiant d'accord."),
+                   transfer: str | None = Query(None, description="Transfert (identifiant interne)."),
+                   dataset: str | None = Query(None, description="Jeu de données."),
+                   event: str | None = Query(None, description="Événement (ex. `data.refused`, ou `data.`)."),
+                   since: Annotated[datetime | None, Query(description="Depuis (inclus).")] = None,
+                   until: Annotated[datetime | None, Query(description="Jusqu'à (exclu).")] = None,
+                   offset: int = Query(0, ge=0, description="Position du premier élément."),
+                   limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Taille de page.")
+                   ) -> dict[str, Any]:
+        log_ = audit_log()
+        filters = {"agreement_id": agreement, "transfer_id": transfer, "dataset_id": dataset, "event": event,
+                   "since": utc(since), "until": utc(until)}
+        try:
+            records = log_.query(**filters, offset=offset, limit=limit)
+            total = log_.count(**filters)
+        except AuditError as exc:
+            raise ApiProblem(400, exc.code, exc.fr, exc.en) from None
+        return {"items": [record_json(r) for r in records], "offset": offset, "limit": limit, "total": total,
+                "next": _page_next(request, offset, limit, total)}
+
+    @router.get("/audit/verify", response_model=dict[str, Any], tags=[TAG_AUDIT],
+                summary="Vérifier le journal d'audit", responses=bad,
+                description="Vérifie toute la chaîne avec les clés publiques du participant : empreintes, chaînage, "
+                            "signatures, numérotation, fin du journal. `ok`, le nombre d'enregistrements intègres, "
+                            "le premier en cause (`firstBrokenSeq`) et pourquoi (`reason.fr`, `reason.en`). "
+                            "`checkpoint` (`SEQ:EMPREINTE`, noté auparavant) détecte un journal ramené en arrière.")
+    def verify_audit(checkpoint: str | None = Query(None, description="Point de contrôle `SEQ:EMPREINTE`.")
+                     ) -> dict[str, Any]:
+        log_ = audit_log()
+        mark = None
+        if checkpoint is not None:
+            seq, _, digest = checkpoint.partition(":")
+            if not seq.isdigit() or not re.fullmatch(r"[0-9a-fA-F]{64}", digest):
+                raise _invalid("checkpoint", "forme attendue SEQ:EMPREINTE (empreinte SHA-256 hexadécimale)",
+                               "expected form SEQ:HASH (hexadecimal SHA-256 hash)")
+            mark = (int(seq), digest.lower())
+        if plane.keys is None:
+            raise ApiProblem(404, "not-available", "clés du participant indisponibles", "participant keys unavailable")
+        try:
+            report = log_.verify(plane.keys, checkpoint=mark)
+        except AuditError as exc:
+            raise ApiProblem(500, exc.code, exc.fr, exc.en) from None
+        return report.to_json()
 
     # -- shared -----------------------------------------------------------------------------------------------------
 

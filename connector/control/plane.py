@@ -53,6 +53,9 @@ class ControlPlane:
         self.edr = edr  # connector.data.edr.EdrService: data-plane tokens with refresh (None: bare tokens)
         self.audit: Any | None = None  # connector.audit.AuditLog, when the connector keeps one
         self.sources_dir: Any | None = None  # where local data sources must lie (None: not checked here)
+        self.receiver: Any | None = None  # connector.data.consumer.Receiver: pulls data as consumer
+        self.sweeper: Any | None = None  # connector.data.duties.Sweeper: runs while the plane runs
+        self.pusher: Any | None = None  # connector.data.push.PushService: HTTP push as provider, while the plane runs
         self.options = options or PlaneOptions()
         self.chain_delay = self.options.chain_delay
         self.first_callback_delay = self.options.first_callback_delay
@@ -68,9 +71,17 @@ class ControlPlane:
         if self.options.replica_id:  # work leased by this replica before a crash is free again
             self.store.release_owned(self.options.replica_id + "/")
         self.dispatcher.start()
+        if self.sweeper is not None:
+            self.sweeper.start()
+        if self.pusher is not None:
+            self.pusher.start()
         return self
 
     def stop(self) -> None:
+        if self.pusher is not None:
+            self.pusher.stop()
+        if self.sweeper is not None:
+            self.sweeper.stop()
         self.dispatcher.stop()
 
     def wake(self) -> None:

@@ -263,8 +263,11 @@ class ProcessProtocol:
             context.pop("then", None)
             try:
                 if process.intent == terminating.value or self._other_pid(process) is None:
-                    self.store.apply(self.kind, process.id, process.version, state="TERMINATED", intent=None,
-                                     next_attempt_at=None, error_detail=reason, context=context or None)
+                    ended = self.store.apply(self.kind, process.id, process.version, state="TERMINATED",
+                                             intent=None, next_attempt_at=None, error_detail=reason,
+                                             context=context or None)
+                    if ended is not None:
+                        self.committed(ended, self.protocol_state(process), Plan())
                 else:
                     context["reason"] = [f"échec d'envoi : {reason}", f"delivery failed: {reason}"]
                     context["code"] = "delivery-failed"
@@ -293,8 +296,11 @@ class ProcessProtocol:
         context.pop("then", None)
         context.update(reason=reasons, code=code)
         if self._other_pid(process) is None and process.state == INITIAL:
-            return self.store.apply(self.kind, process.id, process.version, state="TERMINATED", intent=None,
-                                    next_attempt_at=None, context=context, error_detail="; ".join(reasons))
+            ended = self.store.apply(self.kind, process.id, process.version, state="TERMINATED", intent=None,
+                                     next_attempt_at=None, context=context, error_detail="; ".join(reasons))
+            if ended is not None:
+                self.committed(ended, None, Plan())
+            return ended
         return self.store.apply(self.kind, process.id, process.version, intent="TERMINATING",
                                 next_attempt_at=self.store.clock(), retry_count=0, context=context)
 

@@ -12,9 +12,12 @@ from fastapi import FastAPI
 from catalog.dsp_catalog import CatalogInfo, DspService
 from catalog.sheet import Agent
 from connector.audit import AuditLog
+from connector.data.consumer import Receiver
+from connector.data.duties import Sweeper
 from connector.data.edr import EdrService
 from connector.data.enforce import Enforcer
 from connector.data.http_api import DataPlane, data_router
+from connector.data.push import PushService
 from connector.data.usage import UsageCounter
 from connector.identity import Authenticator, Participant
 from connector.identity.did import DidResolver, did_from_url
@@ -37,6 +40,7 @@ class Connector:
     base_url: str
     data: DataPlane | None = None
     audit: AuditLog | None = None
+    receiver: Receiver | None = None
 
     @property
     def dsp_url(self) -> str:
@@ -44,6 +48,8 @@ class Connector:
 
     def close(self) -> None:
         self.plane.stop()
+        if self.receiver is not None:
+            self.receiver.close()
         self.authenticator.close()
         self.plane.store.engine.dispose()
 
@@ -94,12 +100,19 @@ def build_connector(settings: Settings, base_url: str, *, participant: Participa
     sources_dir = settings.effective_sources_dir()
     sources_dir.mkdir(parents=True, exist_ok=True)
     plane.sources_dir = sources_dir
+    received_dir = settings.effective_received_dir()
+    received_dir.mkdir(parents=True, exist_ok=True)
+    receiver = Receiver(store, received_dir=received_dir, audit=audit)
+    plane.receiver = receiver
+    plane.sweeper = Sweeper(store.engine, audit, root=received_dir)
     data = DataPlane(store=store, datasets=plane.datasets, edr=edr,
                      enforcer=Enforcer(store, edr, UsageCounter(store.engine), audit=audit), base_dir=sources_dir,
                      attribution=plane.datasets.attribution)
+    plane.pusher = PushService(plane, data.enforcer, sources_dir, dev_mode=settings.dev_mode,
+                               owner_prefix=options.replica_id, attribution=plane.datasets.attribution)
     token = settings.management_token.get_secret_value() if settings.management_token else None
     name = settings.participant_name or participant.did
     app = create_connector_app(plane, authenticator, catalog_info(participant.did, dsp_url, name),
                                management_token=token, participant=participant,
                                extra_routers=[data_router(data), *(extra_routers or [])])
-    return Connector(app, plane, participant, authenticator, base_url, data, audit)
+    return Connector(app, plane, participant, authenticator, base_url, data, audit, receiver)

@@ -1,13 +1,19 @@
 """The transfer process protocol, both roles: a transfer needs a finalized agreement between the same two
 participants; the provider's start message carries the pull `DataAddress` (endpoint and a short-lived token bound to
-the agreement, the transfer, the consumer and the dataset), made fresh at each sending."""
+the agreement, the transfer, the consumer and the dataset), made fresh at each sending. In a push format
+(`HttpData-PUSH`) the consumer's request carries the address to deliver to instead, checked on arrival; the
+provider's push worker (`plane.pusher`, `connector.data.push`) is told each time such a transfer enters or leaves
+STARTED. Every change of state is an audit event on both sides (`transfer.started|suspended|completed|terminated`)
+when the participant keeps an audit log."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from connector.data.address import AddressError, push_target
 from connector.dsp.states import TransferIntent, TransferState, next_transfer_state
 from connector.identity.tokens import VerifiedClaims
 from connector.store.schema import Transfer
@@ -22,6 +28,20 @@ _EVENT_FOR = {
     "TransferCompletionMessage": "completed",
     "TransferTerminationMessage": "terminated",
 }
+_AUDITED = {"STARTED": "transfer.started", "SUSPENDED": "transfer.suspended", "COMPLETED": "transfer.completed",
+            "TERMINATED": "transfer.terminated"}
+log = logging.getLogger("jnt.control")
+
+
+def is_push(format: str | None) -> bool:
+    """A push format (`HttpData-PUSH`, …): the provider delivers to the address the consumer gave."""
+    return (format or "").upper().endswith("PUSH")
+
+
+def _address_problem(exc: AddressError) -> tuple[str, str]:
+    return f"adresse de livraison refusée — {exc.field} : {exc.fr}", f"delivery address refused — {exc.field}: {exc.en}"
+
+
 _PATH_FOR = {
     TransferIntent.STARTING: "start",
     TransferIntent.SUSPENDING: "suspension",
@@ -78,6 +98,8 @@ class TransferProtocol(ProcessProtocol):
             raise bad_request("unsupported-format", f"format {fmt} non proposé ; formats : {', '.join(dataset.formats)}",
                               f"format {fmt} not offered; formats: {', '.join(dataset.formats)}",
                               consumer_pid=consumer_pid)
+        if is_push(fmt):
+            self._check_push_request(doc.get("dataAddress"), dataset, consumer_pid)
         context: dict[str, Any] = {"claims": claims_snapshot(claims)}
         process = Transfer(id=str(uuid.uuid4()), role="provider", provider_pid=m.new_pid(), consumer_pid=consumer_pid,
                            counterparty_did=claims.did, counterparty_address=doc["callbackAddress"].rstrip("/"),
@@ -100,8 +122,72 @@ class TransferProtocol(ProcessProtocol):
             raise bad_request("conflict", f"consumerPid déjà utilisé : {consumer_pid}",
                               f"consumerPid already in use: {consumer_pid}", consumer_pid=consumer_pid) from exc
 
+    def _check_push_request(self, address: Any, dataset: Any, consumer_pid: str) -> None:
+        """A push is refused at once (400) when it could never be delivered: no usable address, or a feed (a feed has
+        no end: it is read live, by pull)."""
+        try:
+            target = push_target(address)
+            pusher = getattr(self.plane, "pusher", None)
+            if pusher is not None:
+                pusher.check_transport(target)
+        except AddressError as exc:
+            fr, en = _address_problem(exc)
+            raise bad_request("invalid-data-address", fr, en, consumer_pid=consumer_pid) from None
+        source = (dataset.data_source or {}) if dataset is not None else {}
+        if source.get("type") == "feed":
+            raise bad_request("feed-not-pushable", "un flux temps réel se lit en direct (format PULL : SSE ou "
+                                                   "NDJSON), il ne se pousse pas", "a real-time feed is read live "
+                                                                                    "(PULL format: SSE or NDJSON), "
+                                                                                    "it is not pushed",
+                              consumer_pid=consumer_pid)
+
     def receive_message(self, claims: VerifiedClaims, pid: str, message: str, doc: Mapping[str, Any]) -> Transfer:
         return self.receive(claims, pid, message, doc, _EVENT_FOR[message], extra=self._incoming_fields)
+
+    def committed(self, process: Any, previous: str | None, plan: Any) -> None:
+        """A change of state is committed: audit it, and tell the push worker when a push transfer enters or leaves
+        STARTED. Never raises: the transition is already acknowledged (a push missed here is found again by the
+        worker's sweep of STARTED push transfers)."""
+        if process.state == previous:
+            return
+        self._audit_transition(process, previous)
+        pusher = getattr(self.plane, "pusher", None)
+        if pusher is None or process.role != "provider" or not is_push(process.format):
+            return
+        try:
+            if process.state == TransferState.STARTED.value:
+                pusher.schedule(process)
+            else:
+                pusher.interrupt(process.id)
+        except Exception:
+            log.exception("transfer %s: the push worker could not be told of %s", process.id, process.state)
+
+    def _audit_transition(self, process: Any, previous: str | None) -> None:
+        audit = getattr(self.plane, "audit", None)
+        event = _AUDITED.get(process.state)
+        if audit is None or event is None:
+            return
+        context = process.context or {}
+        explanation = None
+        code = None
+        if process.state in ("SUSPENDED", "TERMINATED"):
+            if process.error_detail:  # a message received, or a delivery that failed: its own words
+                explanation = (process.error_detail, process.error_detail)
+            else:  # we sent it: the reason we gave, [fr, en]
+                reasons = [str(r) for r in context.get("reason") or []]
+                if reasons:
+                    explanation = (reasons[0], reasons[1] if len(reasons) > 1 else reasons[0])
+                code = context.get("code")
+        try:
+            agreement = self.store.get_agreement(process.agreement_id)
+            audit.append(event, actor=process.counterparty_did, agreement_id=process.agreement_id,
+                         transfer_id=process.id, dataset_id=agreement.target if agreement is not None else None,
+                         decision="none", explanation=explanation,
+                         details={"role": process.role, "previous": previous, "format": process.format,
+                                  "providerPid": process.provider_pid, "consumerPid": process.consumer_pid,
+                                  **({"code": code} if code else {})})
+        except Exception:  # the transition is committed and acknowledged: report, never undo
+            log.exception("transfer %s: audit append failed", process.id)
 
     def _incoming_fields(self, process: Transfer, doc: Mapping[str, Any]) -> dict[str, Any]:
         changes: dict[str, Any] = {}
@@ -142,7 +228,7 @@ class TransferProtocol(ProcessProtocol):
         url = f"{address}/transfers/{other}/{_PATH_FOR[intent]}"
         if intent is TransferIntent.STARTING:
             address_doc = None
-            if process.role == "provider" and not (process.format or "").upper().endswith("PUSH"):
+            if process.role == "provider" and not is_push(process.format):
                 address_doc = self.plane.data_address_for(process)
             return url, m.transfer_start(provider_pid=pp, consumer_pid=cp, data_address=address_doc)
         if intent is TransferIntent.SUSPENDING:
@@ -177,6 +263,16 @@ class TransferProtocol(ProcessProtocol):
                                   f"the agreement's negotiation is not finalized ({negotiation.state})")
             provider_address = provider_address or negotiation.counterparty_address
             provider_did = provider_did or negotiation.counterparty_did
+        if is_push(format):
+            try:
+                push_target(data_address)
+            except AddressError as exc:
+                fr, en = _address_problem(exc)
+                raise bad_request("invalid-data-address", fr, en) from None
+        elif data_address:
+            raise bad_request("invalid-data-address", "une adresse de livraison (data_address) ne va qu'avec un "
+                                                      "format PUSH", "a delivery address (data_address) only goes "
+                                                                     "with a PUSH format")
         return self.store.create_with(
             "transfer", role="consumer", provider_pid=None, consumer_pid=m.new_pid(), counterparty_did=provider_did,
             counterparty_address=(provider_address or "").rstrip("/"), state=INITIAL, agreement_id=agreement_id,

@@ -47,7 +47,7 @@ class AccessDenied(Exception):
 class Access:
     """A permitted access: what it is about, and the area the data must be restricted to (None: no restriction)."""
 
-    claims: EdrClaims
+    claims: EdrClaims | None  # the bearer token's claims; None for a push (the provider delivers on its own)
     transfer: Any
     agreement: Any
     dataset_id: str
@@ -112,15 +112,60 @@ class Enforcer:
                                    "the token does not give access to this dataset")
             access = self._decide(claims, transfer, agreement, requested, raster, count)
         except AccessDenied as denied:
-            self._audit("data.refused", claims, transfer, agreement, "deny", denied.fr, denied.en,
+            self._audit("data.refused", claims.consumer if claims else None, claims.agreement if claims else None,
+                        transfer, agreement, "deny", denied.fr, denied.en,
                         {"code": denied.code, "status": denied.status})
             raise
-        self._audit("data.access", claims, transfer, agreement, "permit", access.explanation["fr"],
-                    access.explanation["en"], {"use": access.uses})
+        self._audit("data.access", claims.consumer, claims.agreement, transfer, agreement, "permit",
+                    access.explanation["fr"], access.explanation["en"], {"use": access.uses})
         return access
 
-    def _decide(self, claims: EdrClaims, transfer: Any, agreement: Any, requested: Area | None, raster: bool,
-                count: bool) -> Access:
+    def authorise_push(self, transfer_id: str, *, use: int | None = None, raster: bool = False) -> Access:
+        """Decide one push of provider transfer `transfer_id` (our process id): the transfer is STARTED and the
+        agreement, evaluated now, permits the use. `use`: the rank this push already counted — a retry is
+        evaluated again but not counted twice. The decision is audited (`channel: push`), as for a pull."""
+        transfer = agreement = None
+        try:
+            transfer = self.store.get("transfer", transfer_id)
+            if transfer is None or transfer.role != "provider":
+                raise AccessDenied(404, "unknown-transfer", f"transfert inconnu : {transfer_id}",
+                                   f"unknown transfer: {transfer_id}")
+            if transfer.state != STARTED:
+                raise AccessDenied(409, "transfer-not-started", f"le transfert est {transfer.state}",
+                                   f"the transfer is {transfer.state}")
+            agreement = self.store.get_agreement(transfer.agreement_id)
+            if agreement is None:
+                raise AccessDenied(403, "unknown-agreement", "accord du transfert introuvable",
+                                   "the transfer's agreement is missing")
+            access = self._decide(None, transfer, agreement, None, raster, count=use is None, already=use)
+        except AccessDenied as denied:
+            self._audit("data.refused", transfer.counterparty_did if transfer else None,
+                        transfer.agreement_id if transfer else None, transfer, agreement, "deny", denied.fr,
+                        denied.en, {"code": denied.code, "status": denied.status, "channel": "push"})
+            raise
+        self._audit("data.access", transfer.counterparty_did, transfer.agreement_id, transfer, agreement, "permit",
+                    access.explanation["fr"], access.explanation["en"], {"use": access.uses, "channel": "push"})
+        return access
+
+    def recheck(self, access: Access) -> None:
+        """The periodic check of a long delivery (a feed, a push): the transfer is still STARTED and the agreement,
+        evaluated now for the same use (not counted again), still permits it; else AccessDenied. A policy refusal
+        is audited — it ends a delivery the consumer was receiving; a transfer that left STARTED is already in the
+        log as a transfer event."""
+        transfer = self.store.get("transfer", access.transfer.id)
+        if transfer is None or transfer.state != STARTED:
+            state = transfer.state if transfer is not None else "?"
+            raise AccessDenied(403, "transfer-not-started", f"le transfert est {state}", f"the transfer is {state}")
+        try:
+            self._decide(access.claims, transfer, access.agreement, None, False, count=False, already=access.uses)
+        except AccessDenied as denied:
+            self._audit("data.refused", transfer.counterparty_did, transfer.agreement_id, transfer,
+                        access.agreement, "deny", denied.fr, denied.en,
+                        {"code": denied.code, "status": denied.status, "during": "delivery"})
+            raise
+
+    def _decide(self, claims: EdrClaims | None, transfer: Any, agreement: Any, requested: Area | None,
+                raster: bool, count: bool, already: int | None = None) -> Access:
         compiled = self._policy(agreement)
         facts = dict(compiled.request)
         base = request_from_json({k: v for k, v in facts.items() if v is not None and k != "territory"})
@@ -138,8 +183,17 @@ class Enforcer:
                 raise AccessDenied(403, "outside-territory",
                                    f"l'emprise demandée est hors du territoire permis ({permitted_area.label})",
                                    f"the requested area is outside the permitted territory ({permitted_area.label})")
+        # A clipped vector request is decided on the territory itself: the intersection lies inside it by
+        # construction, but its computed boundary may stray from the territory's by a rounding error.
+        decided = permitted_area if (requested is not None and permitted_area is not None and not raster) else area
         request = Request(action=base.action, target=base.target, assignee=base.assignee, purpose=base.purpose,
-                          category=base.category, industry=base.industry, area=area, extra=base.extra)
+                          category=base.category, industry=base.industry, area=decided, extra=base.extra)
+        if already is not None:  # a use counted before: evaluated again, now, as that same use
+            decision = compiled.policy.decide(request, self._world(agreement, already - 1))
+            if not decision.permitted:
+                raise AccessDenied(403, "policy-refused", decision.explain("fr"), decision.explain("en"))
+            return Access(claims, transfer, agreement, agreement.target, area if permitted_area else None,
+                          already, {"fr": decision.explain("fr"), "en": decision.explain("en")})
         for _ in range(MAX_COUNT_RETRIES):
             seen = self.usage.current(agreement.id)
             decision = compiled.policy.decide(request, self._world(agreement, seen))
@@ -175,14 +229,13 @@ class Enforcer:
         self._compiled[agreement.id] = entry
         return entry
 
-    def _audit(self, event: str, claims: EdrClaims | None, transfer: Any, agreement: Any, decision: str,
-               fr: list[str], en: list[str], details: dict[str, Any]) -> None:
+    def _audit(self, event: str, actor: str | None, agreement_id: str | None, transfer: Any, agreement: Any,
+               decision: str, fr: list[str], en: list[str], details: dict[str, Any]) -> None:
         if self.audit is None:
             return
         try:
-            self.audit.append(event, actor=claims.consumer if claims else None,
-                              agreement_id=agreement.id if agreement is not None else (claims.agreement if claims
-                                                                                       else None),
+            self.audit.append(event, actor=actor,
+                              agreement_id=agreement.id if agreement is not None else agreement_id,
                               transfer_id=transfer.id if transfer is not None else None,
                               dataset_id=agreement.target if agreement is not None else None, decision=decision,
                               explanation=("\n".join(fr), "\n".join(en)), details=details)

@@ -6,8 +6,10 @@
 Every request goes through the `Enforcer` (token, transfer state, agreement evaluated now, use count, territory),
 which writes the decision to the audit log. Files stream in chunks with flat memory and honour `Range`; `gzip`
 is applied on request (not with ranges). Vector data under a territorial restriction is served as GeoJSON with
-only the features inside the territory, clipped to it. Feeds are served as server-sent events
-(`Accept: text/event-stream`) or NDJSON for as long as the transfer stays STARTED. Refusals are JSON problems
+only the features inside the territory, clipped to it (`connector.data.delivery`). Feeds are served as server-sent
+events (`Accept: text/event-stream`) or NDJSON for as long as the transfer stays STARTED and the agreement permits
+the use — both checked again every `FEED_RECHECK_SECONDS`, even while the feed is silent — and, under a territorial
+restriction, only with the observations of stations inside the territory; one stream counts as one use. Refusals are JSON problems
 `{"error", "fr", "en"}` with 400/401/403/404/413/416/502 — never a truncated 200."""
 
 from __future__ import annotations
@@ -20,28 +22,27 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
+import anyio
 import shapely
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from shapely.geometry import mapping, shape
 
 from policies.request import Area
 from policies.territories import bbox_geometry
 
+from .delivery import access_headers, clipped_geojson, is_raster, observation_inside, served_as_vector
 from .edr import EdrError, EdrService
 from .enforce import Access, AccessDenied, Enforcer
 from .errors import DataSourceError
-from .geojson import encode_feature_collection, parse_bbox
-from .sources import DataSource, parse_range_header, parse_source
+from .geojson import parse_bbox
+from .sources import GEOJSON, DataSource, parse_range_header, parse_source
 
 log = logging.getLogger(__name__)
 
 MAX_TOKEN_BODY = 8 * 1024
 MAX_PATH = 1024
 FEED_RECHECK_SECONDS = 1.0
-RASTER_TYPES = ("image/tiff", "image/png", "image/jpeg", "application/x-geotiff")
 
 
 @dataclass
@@ -146,7 +147,7 @@ async def _serve(plane: DataPlane, request: Request, transfer_pid: str, path: st
         describe_error = exc
     else:
         describe_error = None
-    raster = bool(info and info.media_type in RASTER_TYPES)
+    raster = is_raster(info)
     try:
         access = await asyncio.to_thread(plane.enforcer.authorise, token, transfer_pid, requested=requested,
                                          raster=raster)
@@ -159,7 +160,7 @@ async def _serve(plane: DataPlane, request: Request, transfer_pid: str, path: st
     try:
         if source.is_feed:
             return await _feed(plane, request, source, access, headers)
-        if access.area is not None and (source.is_vector or (info and info.is_vector)):
+        if access.area is not None and served_as_vector(source, info):
             return await _clipped(source, path, request, access, headers)
         return await _bytes(source, path, request, headers)
     except DataSourceError as exc:
@@ -196,14 +197,8 @@ class _NoSource(DataSource):
 
 
 def _access_headers(plane: DataPlane, access: Access) -> dict[str, str]:
-    headers = {"X-JNT-Agreement": access.agreement.id, "X-JNT-Use": str(access.uses), "Cache-Control": "no-store"}
-    if plane.attribution is not None:
-        text = plane.attribution(access.dataset_id)
-        if text:
-            headers["X-JNT-Attribution"] = quote(text, safe=" ,;:/()'-.")
-    if access.area is not None:
-        headers["X-JNT-Territory"] = quote(access.area.label, safe=" ,;:/()'-.∩")
-    return headers
+    attribution = plane.attribution(access.dataset_id) if plane.attribution is not None else None
+    return {**access_headers(access, attribution), "Cache-Control": "no-store"}
 
 
 async def _bytes(source: DataSource, path: str | None, request: Request, headers: dict[str, str]) -> Response:
@@ -245,56 +240,73 @@ async def _gzip(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
 
 async def _clipped(source: DataSource, path: str | None, request: Request, access: Access,
                    headers: dict[str, str]) -> Response:
-    area = access.area
-    shapely.prepare(area.geometry)
-    minx, miny, maxx, maxy = area.geometry.bounds
-    features = await source.features(path, params=_forwarded(request), bbox=(minx, miny, maxx, maxy))
-
-    async def inside() -> AsyncIterator[dict[str, Any]]:
-        async for feature in features:
-            geometry = feature.get("geometry")
-            if not geometry:
-                continue
-            try:
-                geom = shape(geometry)
-            except Exception:  # a feature whose geometry is unreadable is not served
-                continue
-            if area.geometry.contains(geom):
-                yield feature
-            elif area.geometry.intersects(geom):
-                clipped = geom.intersection(area.geometry)
-                if not clipped.is_empty:
-                    yield {**feature, "geometry": mapping(clipped)}
-
-    return StreamingResponse(encode_feature_collection(inside()), media_type="application/geo+json",
-                             headers={**headers, "Accept-Ranges": "none"})
+    assert access.area is not None
+    body = await clipped_geojson(source, path, access.area, _forwarded(request))
+    return StreamingResponse(body, media_type=GEOJSON, headers={**headers, "Accept-Ranges": "none"})
 
 
 async def _feed(plane: DataPlane, request: Request, source: DataSource, access: Access,
                 headers: dict[str, str]) -> Response:
     sse = "text/event-stream" in request.headers.get("accept", "")
     observations = await source.observations(params=_forwarded(request))
-    transfer_id = access.transfer.id
+    area = access.area
+    if area is not None:
+        shapely.prepare(area.geometry)
 
-    async def still_started() -> bool:
-        transfer = await asyncio.to_thread(plane.store.get, "transfer", transfer_id)
-        return transfer is not None and transfer.state == "STARTED"
+    async def still_permitted() -> AccessDenied | None:
+        try:
+            await asyncio.to_thread(plane.enforcer.recheck, access)
+        except AccessDenied as denied:
+            return denied
+        return None
+
+    def end(denied: AccessDenied) -> bytes:
+        if not sse:
+            return b""
+        reason = {"reason": denied.code, "fr": "; ".join(denied.fr), "en": "; ".join(denied.en)}
+        return f"event: end\ndata: {json.dumps(reason, ensure_ascii=False)}\n\n".encode()
 
     async def events() -> AsyncIterator[bytes]:
+        # The next observation races a timer: the transfer and the agreement are checked again every
+        # FEED_RECHECK_SECONDS even when the feed is silent, so a suspension ends a slow stream just as fast.
         loop = asyncio.get_running_loop()
-        checked = loop.time()
+        deadline = loop.time() + FEED_RECHECK_SECONDS
+        pending: asyncio.Future[Any] | None = None
         try:
-            async for observation in observations:
-                if loop.time() - checked >= FEED_RECHECK_SECONDS:
-                    checked = loop.time()
-                    if not await still_started():
-                        if sse:
-                            yield b"event: end\ndata: {\"reason\": \"transfer-not-started\"}\n\n"
+            while True:
+                if pending is None:
+                    pending = asyncio.ensure_future(observations.__anext__())
+                done, _ = await asyncio.wait({pending}, timeout=max(0.0, deadline - loop.time()))
+                if loop.time() >= deadline:
+                    denied = await still_permitted()
+                    if denied is not None:
+                        yield end(denied)
                         return
+                    deadline = loop.time() + FEED_RECHECK_SECONDS
+                if not done:
+                    continue
+                try:
+                    observation = pending.result()
+                except StopAsyncIteration:
+                    return
+                except DataSourceError as exc:  # the upstream failed for good: say so, then end
+                    log.warning("feed of transfer %s ended: %s", access.transfer.id, exc.en)
+                    yield end(AccessDenied(exc.status, exc.code, exc.fr, exc.en))
+                    return
+                finally:
+                    pending = None
+                if area is not None and not observation_inside(observation, area):
+                    continue
                 text = json.dumps(observation, ensure_ascii=False, separators=(",", ":"))
                 yield (f"data: {text}\n\n" if sse else text + "\n").encode("utf-8")
         finally:
-            await observations.aclose()
+            # Shielded: a reader that went away cancels this generator, and the read in flight must still be
+            # wound down before the source is closed (an async generator cannot be closed while it runs).
+            with anyio.CancelScope(shield=True):
+                if pending is not None:
+                    pending.cancel()
+                    await asyncio.wait({pending})
+                await observations.aclose()
 
     media = "text/event-stream" if sse else "application/x-ndjson"
     return StreamingResponse(events(), media_type=media, headers={**headers, "X-Accel-Buffering": "no"})

@@ -1,6 +1,8 @@
 """The connector's tables (SQLAlchemy 2 typed ORM): contract negotiations, agreements, transfer processes, the
-idempotency record of the protocol messages already processed, published datasets and offers, and the audit log
-(hash-chained records and the head of the chain; ``connector.audit`` writes and verifies them).
+idempotency record of the protocol messages already processed, published datasets and offers, the audit log
+(hash-chained records and the head of the chain; ``connector.audit`` writes and verifies them), the data plane's
+token grants, use counters and pending pushes (provider side) and the copies received as consumer with their
+deletion duty.
 
 Portable types only (SQLite and PostgreSQL): states, roles and intents are plain strings (the enums live in
 ``connector.dsp.states``), JSON documents use ``sqlalchemy.JSON``, and every timestamp is a timezone-aware UTC
@@ -16,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     ForeignKey,
     Index,
@@ -235,3 +238,54 @@ class AgreementUsage(Base):
 
     agreement_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReceivedCopy(Base):
+    """A copy of a transfer's data this connector received as consumer (`connector.data.consumer`): where it lies,
+    what it is (size, SHA-256, media type, the provider's attribution text), and the deletion duty of its agreement
+    (`delete_by`, None when the agreement carries none). The sweeper (`connector.data.duties`) leases a copy whose
+    date has passed (`lease_until`), deletes the file, audits `duty.deleted` and sets `deleted_at`; a copy
+    overwritten by a later fetch to the same path is closed with `deleted_reason` `replaced`."""
+
+    __tablename__ = "received_copies"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    transfer_id: Mapped[str] = mapped_column(String(64), index=True)
+    agreement_id: Mapped[str] = mapped_column(String(255), index=True)
+    dataset_id: Mapped[str | None] = mapped_column(String(1024))
+    provider_did: Mapped[str | None] = mapped_column(String(512))
+    path: Mapped[str] = mapped_column(String(4096))
+    sub_path: Mapped[str | None] = mapped_column(String(1024))  # the file asked for inside a folder source
+    media_type: Mapped[str | None] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    attribution: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    delete_by: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deleted_reason: Mapped[str | None] = mapped_column(String(32))  # delete-by | replaced | discarded
+
+
+class DataPush(Base):
+    """The push of a provider transfer in an HTTP-push format (`connector.data.push`): one row per transfer, put back
+    to `pending` each time the transfer (re)enters STARTED (`round` + 1). A worker leases a due row, sends the data
+    to the consumer's endpoint, and records the outcome: `done` (the transfer is then completed), `failed` (the
+    transfer is terminated with the reason), or `interrupted` (the transfer left STARTED meanwhile). `counted_use`
+    is the use of the agreement the round counted, so that a retry is not counted twice."""
+
+    __tablename__ = "data_pushes"
+    __table_args__ = (Index(None, "state", "next_attempt_at"),)
+
+    transfer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    state: Mapped[str] = mapped_column(String(16))  # pending | done | failed | interrupted
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    counted_use: Mapped[int | None] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(String(255))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    bytes_sent: Mapped[int | None] = mapped_column(BigInteger)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

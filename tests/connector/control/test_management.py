@@ -149,14 +149,15 @@ def test_with_the_wrong_token_the_client_raises_a_bilingual_error(provider):
 
 def test_publish_from_a_template_shows_the_offer_in_the_catalogue(provider):
     dataset_id = new_id("ppri")
+    (provider.connector.plane.sources_dir / "ppri.gpkg").write_bytes(b"GPKG")
     published = provider.client.publish_dataset(
-        sheet=sheet(dataset_id), data_source={"type": "file", "path": "/srv/ppri.gpkg"},
+        sheet=sheet(dataset_id), data_source={"type": "file", "path": "ppri.gpkg"},
         template={"licence": "restricted", "access": "restricted",
                   "restrictions": {"categories": ["public"], "purposes": ["flood-risk-simulation"], "max_count": 5}})
     assert published["id"] == dataset_id and published["title"] == "Zonage réglementaire PPRI"
     assert published["offers"] == [dataset_id + "#offer"]
     assert published["formats"] == ["HttpData-PULL"]
-    assert published["data_source"] == {"type": "file", "path": "/srv/ppri.gpkg"}
+    assert published["data_source"] == {"type": "file", "path": "ppri.gpkg"}
     assert 0 < published["completeness"]["score"] < 1 and not published["completeness"]["complete"]
     assert "licence.licence" in published["completeness"]["missing_mandatory"]
     # The sheet is far from complete: SHACL says so, in warnings that did not prevent publication.

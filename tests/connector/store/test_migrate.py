@@ -12,11 +12,12 @@ from connector.identity.storage import make_engine
 from connector.store import Base, current_revision, head_revision, upgrade
 
 TABLES = {"negotiations", "agreements", "transfers", "messages_seen", "identity_seen_tokens", "alembic_version",
-          "datasets", "offers", "audit_records", "audit_head", "edr_grants", "agreement_usage"}
+          "datasets", "offers", "audit_records", "audit_head", "edr_grants", "agreement_usage", "received_copies",
+          "data_pushes"}
 
 
 def test_a_new_database_is_migrated_to_head(database_url):
-    assert head_revision() == "0004"
+    assert head_revision() == "0006"
     assert current_revision(database_url) is None
     assert upgrade(database_url) == head_revision()
     assert current_revision(database_url) == head_revision()
@@ -57,11 +58,19 @@ def test_downgrade_one_step_then_upgrade_again(database_url):
     from connector.store.migrate import downgrade
 
     upgrade(database_url)
+    assert downgrade(database_url, "-1") == "0005"
+    engine = make_engine(database_url)
+    try:
+        assert {"received_copies"} <= set(inspect(engine).get_table_names())
+        assert "data_pushes" not in set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    assert downgrade(database_url, "-1") == "0004"
     assert downgrade(database_url, "-1") == "0003"
     assert downgrade(database_url, "-1") == "0002"
     engine = make_engine(database_url)
     try:
-        assert not {"edr_grants", "agreement_usage"} & set(inspect(engine).get_table_names())
+        assert not {"edr_grants", "agreement_usage", "received_copies"} & set(inspect(engine).get_table_names())
         assert not {"audit_records", "audit_head"} & set(inspect(engine).get_table_names())
         assert downgrade(engine, "-1") == "0001"
         assert not {"datasets", "offers"} & set(inspect(engine).get_table_names())
@@ -86,7 +95,7 @@ def test_jnt_db_commands(tmp_path):
     again = runner.invoke(app, ["db", "upgrade", "--data-dir", data_dir])
     assert again.exit_code == 0 and "déjà à jour" in again.output, again.output
     back = runner.invoke(app, ["--lang", "en", "db", "downgrade", "--data-dir", data_dir])
-    assert back.exit_code == 0 and "revision: 0003" in back.output, back.output
+    assert back.exit_code == 0 and "revision: 0005" in back.output, back.output
     broken = runner.invoke(app, ["--lang", "en", "db", "current", "--database-url",
                                  "postgresql+psycopg://nobody@127.0.0.1:1/none"])
     assert broken.exit_code == 1 and "database unreachable" in broken.output, broken.output
