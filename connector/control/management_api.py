@@ -203,7 +203,8 @@ def _protocol_problem(exc: ProtocolError) -> ApiProblem:
     fr = exc.reasons[0] if exc.reasons else exc.code
     en = exc.reasons[1] if len(exc.reasons) > 1 else fr
     field = {"unknown-agreement": "agreement_id", "agreement-not-finalized": "agreement_id",
-             "unknown-offer": "offer"}.get(exc.code)
+             "unknown-offer": "offer", "invalid-data-address": "data_address",
+             "feed-not-pushable": "format"}.get(exc.code)
     return ApiProblem(exc.status, exc.code, fr, en, field=field)
 
 

@@ -345,7 +345,7 @@ class PushService:
         if transfer.state != STARTED or transfer.intent:
             await asyncio.to_thread(self._finish, row, INTERRUPTED, f"transfer {transfer.intent or transfer.state}")
             return
-        attempt = asyncio.ensure_future(self._attempt(row, transfer, running))
+        attempt = asyncio.ensure_future(self._guarded(self._attempt(row, transfer, running)))
         try:
             delivered = await self._watch(row, running, attempt)
         except _Stop as stop:
@@ -374,6 +374,18 @@ class PushService:
             await self._give_up(row, transfer, running, fail)
             return
         await self._succeed(row, transfer, delivered)
+
+    @staticmethod
+    async def _guarded(attempt: Any) -> _Delivered:
+        """An attempt that fails unexpectedly (a bug, a database hiccup) counts as a failed attempt: retried, and
+        bounded like any other."""
+        try:
+            return await attempt
+        except (_Outcome, asyncio.CancelledError):
+            raise
+        except Exception as exc:
+            log.exception("push attempt failed unexpectedly")
+            raise _Retry(f"erreur interne / internal error: {type(exc).__name__}") from None
 
     async def _watch(self, row: _Row, running: _Running, attempt: asyncio.Future[_Delivered]) -> _Delivered:
         """Wait for the attempt, checking every `recheck` seconds (or at once when interrupted) that it may go on."""
