@@ -36,6 +36,8 @@ def world(tmp_path):
     finally:
         provider.stop()
         space.close()
+        for big in (*provider.sources.glob("*.bin"), tmp_path / "received.bin"):  # 400 MB: not left in /tmp
+            big.unlink(missing_ok=True)
 
 
 def test_pull_200_mb_with_flat_provider_memory(world, tmp_path):
