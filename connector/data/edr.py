@@ -24,12 +24,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import jwt
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from connector.store.schema import EdrGrant
 
 EDR_TYPE = "jnt-edr+jwt"
+_GRANT_STATE = select(EdrGrant.used_at, EdrGrant.retired_at).where(EdrGrant.access_jti == bindparam("jti"))
 MAX_LIFETIME = 600  # seconds
 
 
@@ -152,6 +153,12 @@ class EdrService:
     def first_use(self, jti: str) -> bool:
         """Record the use of an access token; on its first use, retire the grants it supersedes. False if the
         token's grant is retired (the transfer ended, or a newer token is in use)."""
+        with self.engine.connect() as connection:  # the usual case, a token in use already: one plain read
+            row = connection.execute(_GRANT_STATE, {"jti": jti}).one_or_none()
+        if row is None or row.retired_at is not None:
+            return False
+        if row.used_at is not None:
+            return True
         with Session(self.engine) as session, session.begin():
             grant = session.scalars(select(EdrGrant).where(EdrGrant.access_jti == jti)).one_or_none()
             if grant is None or grant.retired_at is not None:

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import bindparam, select
+
+from connector.store.schema import Transfer
 from policies import (
     CompiledPolicy,
     PolicyError,
@@ -32,7 +35,22 @@ log = logging.getLogger(__name__)
 
 DSP_CONTEXT = "https://w3id.org/dspace/2025/1/context.jsonld"
 STARTED = "STARTED"
-MAX_COUNT_RETRIES = 20
+
+
+def _permit_explanation(decision: Any) -> dict[str, list[str]]:
+    """A permit's explanation for the audit log, from the decision's results (the full line-by-line explanation
+    is kept for refusals, where the reason matters; this keeps a permit under a millisecond)."""
+    rules = [r for r in decision.rules if r.matched and r.active and r.rule.kind.value == "permission"]
+    satisfied = sum(1 for r in rules for c in r.constraints if c.satisfied)
+    actions = ", ".join(sorted({r.rule.action.iri.rsplit("/", 1)[-1] for r in rules if r.rule.action})) or "use"
+    return {"fr": [f"permis : permission « {actions} » active, {satisfied} contrainte(s) satisfaite(s)"],
+            "en": [f"permitted: permission '{actions}' active, {satisfied} constraint(s) satisfied"]}
+
+
+_TRANSFER = select(Transfer.id, Transfer.role, Transfer.state, Transfer.provider_pid, Transfer.consumer_pid,
+                   Transfer.counterparty_did, Transfer.agreement_id, Transfer.format, Transfer.context).where(
+    Transfer.role == "provider", Transfer.provider_pid == bindparam("pid"),
+    Transfer.counterparty_did == bindparam("did"))
 
 
 class AccessDenied(Exception):
@@ -60,6 +78,8 @@ class Access:
 class _Compiled:
     policy: CompiledPolicy
     request: dict[str, Any]  # the negotiated request facts: assignee, category, purpose, territory
+    base: Request | None = None  # those facts as a policy request (no area)
+    permitted_area: Area | None = None  # the territory the agreement allows (None: no restriction)
 
 
 class Enforcer:
@@ -67,6 +87,7 @@ class Enforcer:
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.store, self.edr, self.usage, self.audit, self.clock = store, edr, usage, audit, clock
         self._compiled: dict[str, _Compiled] = {}
+        self._agreements: dict[str, Any] = {}  # agreements never change once stored
 
     def binding_of(self, transfer_id: str) -> Binding | None:
         """What a STARTED transfer's tokens are bound to (for a refresh); None if it is not STARTED."""
@@ -79,7 +100,7 @@ class Enforcer:
 
     # -- the decision ----------------------------------------------------------------------------------------------
     def authorise(self, token: str | None, transfer_pid: str, *, requested: Area | None = None,
-                  raster: bool = False, count: bool = True) -> Access:
+                  raster: bool = False, count: bool = True, verified: EdrClaims | None = None) -> Access:
         """Decide one access to transfer `transfer_pid` with bearer `token`; AccessDenied (audited) if refused."""
         claims: EdrClaims | None = None
         transfer = agreement = None
@@ -88,13 +109,13 @@ class Enforcer:
                 raise AccessDenied(401, "missing-token", "jeton d'accès (Authorization: Bearer) requis",
                                    "an access token (Authorization: Bearer) is required")
             try:
-                claims = self.edr.verify(token)
+                claims = verified or self.edr.verify(token)  # `verified`: this token's claims, checked already
             except EdrError as exc:
                 raise AccessDenied(exc.status, exc.code, exc.fr, exc.en) from None
             if claims.transfer != transfer_pid:
                 raise AccessDenied(403, "wrong-transfer", "ce jeton est lié à un autre transfert",
                                    "this token is bound to another transfer")
-            transfer = self.store.get_by_pid("transfer", "provider", transfer_pid, claims.consumer)
+            transfer = self._transfer(transfer_pid, claims.consumer)
             if transfer is None or transfer.agreement_id != claims.agreement:
                 raise AccessDenied(403, "wrong-transfer", "transfert inconnu pour ce jeton",
                                    "unknown transfer for this token")
@@ -106,7 +127,7 @@ class Enforcer:
             if not self.edr.first_use(claims.jti):
                 raise AccessDenied(401, "token-retired", "jeton retiré : un jeton plus récent est en service",
                                    "token retired: a newer token is in use")
-            agreement = self.store.get_agreement(claims.agreement)
+            agreement = self._agreement(claims.agreement)
             if agreement is None or (claims.dataset and agreement.target != claims.dataset):
                 raise AccessDenied(403, "wrong-dataset", "le jeton ne donne pas accès à ce jeu de données",
                                    "the token does not give access to this dataset")
@@ -167,9 +188,7 @@ class Enforcer:
     def _decide(self, claims: EdrClaims | None, transfer: Any, agreement: Any, requested: Area | None,
                 raster: bool, count: bool, already: int | None = None) -> Access:
         compiled = self._policy(agreement)
-        facts = dict(compiled.request)
-        base = request_from_json({k: v for k, v in facts.items() if v is not None and k != "territory"})
-        permitted_area = compiled.policy.permitted_area(base, self._world(agreement, 0))
+        base, permitted_area = compiled.base, compiled.permitted_area
         if raster and permitted_area is not None and requested is None:
             raise AccessDenied(400, "area-required",
                                f"l'accord limite l'accès à {permitted_area.label} : précisez l'emprise (bbox)",
@@ -193,17 +212,34 @@ class Enforcer:
             if not decision.permitted:
                 raise AccessDenied(403, "policy-refused", decision.explain("fr"), decision.explain("en"))
             return Access(claims, transfer, agreement, agreement.target, area if permitted_area else None,
-                          already, {"fr": decision.explain("fr"), "en": decision.explain("en")})
-        for _ in range(MAX_COUNT_RETRIES):
-            seen = self.usage.current(agreement.id)
+                          already, _permit_explanation(decision))
+        def decide(seen: int) -> Any:
             decision = compiled.policy.decide(request, self._world(agreement, seen))
             if not decision.permitted:
                 raise AccessDenied(403, "policy-refused", decision.explain("fr"), decision.explain("en"))
-            if not count or self.usage.record(agreement.id, seen):
-                return Access(claims, transfer, agreement, agreement.target, area if permitted_area else None,
-                              seen + 1, {"fr": decision.explain("fr"), "en": decision.explain("en")})
-        raise AccessDenied(503, "busy", "trop d'accès simultanés sur cet accord : réessayez",
-                           "too many simultaneous accesses on this agreement: retry")
+            return decision
+
+        if count:  # the use is counted and decided in one transaction: a refusal rolls the count back
+            seen, decision = self.usage.use(agreement.id, decide)
+        else:
+            seen = self.usage.current(agreement.id)
+            decision = decide(seen)
+        return Access(claims, transfer, agreement, agreement.target, area if permitted_area else None, seen + 1,
+                      _permit_explanation(decision))
+
+    def _transfer(self, provider_pid: str, consumer_did: str) -> Any:
+        """Our provider transfer `provider_pid` with consumer `consumer_did`: a plain read of what the decision
+        needs (the hot path of every request; an ORM session costs several times more)."""
+        with self.store.engine.connect() as connection:
+            return connection.execute(_TRANSFER, {"pid": provider_pid, "did": consumer_did}).one_or_none()
+
+    def _agreement(self, agreement_id: str) -> Any:
+        agreement = self._agreements.get(agreement_id)
+        if agreement is None:
+            agreement = self.store.get_agreement(agreement_id)
+            if agreement is not None:
+                self._agreements[agreement_id] = agreement
+        return agreement
 
     def _world(self, agreement: Any, seen: int) -> World:
         return World(now=self.clock(), agreement_start=agreement.timestamp, count=seen)
@@ -225,7 +261,9 @@ class Enforcer:
         facts = {"assignee": agreement.consumer_did, "target": agreement.target,
                  "category": snapshot.get("category"), "purpose": context.get("purpose"),
                  "territory": context.get("territory")}
-        entry = _Compiled(compiled, facts)
+        base = request_from_json({k: v for k, v in facts.items() if v is not None and k != "territory"})
+        # Which permissions match (action, target, assignee) does not depend on time or count: computed once.
+        entry = _Compiled(compiled, facts, base, compiled.permitted_area(base, self._world(agreement, 0)))
         self._compiled[agreement.id] = entry
         return entry
 

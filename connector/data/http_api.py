@@ -134,29 +134,11 @@ async def _serve(plane: DataPlane, request: Request, transfer_pid: str, path: st
     except DataSourceError as exc:
         return problem(400, "bad-bbox", exc.fr, exc.en)
     token = _bearer(request)
-    # The dataset decides how the territory applies (raster: a condition on the request; vector: a clip), so the
-    # source is read from the token's claims before the decision — the decision itself checks the binding.
-    source_or_problem = await asyncio.to_thread(_source_for, plane, token)
-    if isinstance(source_or_problem, Response):
-        return source_or_problem
-    source = source_or_problem
-    try:
-        info = source.describe(path) if (path is not None or not source.has_paths) else None
-    except DataSourceError as exc:
-        info = None
-        describe_error = exc
-    else:
-        describe_error = None
-    raster = is_raster(info)
-    try:
-        access = await asyncio.to_thread(plane.enforcer.authorise, token, transfer_pid, requested=requested,
-                                         raster=raster)
-    except AccessDenied as denied:
-        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if denied.status == 401 else None
-        return problem(denied.status, denied.code, denied.fr, denied.en, headers)
-    if describe_error is not None:
-        return problem(describe_error.status, describe_error.code, describe_error.fr, describe_error.en)
-    headers = _access_headers(plane, access)
+    # All the blocking work (token, database, disk) in one worker thread, never on the event loop.
+    prepared = await asyncio.to_thread(_prepare, plane, token, transfer_pid, path, requested)
+    if isinstance(prepared, Response):
+        return prepared
+    source, info, access, headers = prepared
     try:
         if source.is_feed:
             return await _feed(plane, request, source, access, headers)
@@ -167,7 +149,33 @@ async def _serve(plane: DataPlane, request: Request, transfer_pid: str, path: st
         return problem(exc.status, exc.code, exc.fr, exc.en)
 
 
-def _source_for(plane: DataPlane, token: str | None) -> DataSource | Response:
+def _prepare(plane: DataPlane, token: str | None, transfer_pid: str, path: str | None,
+             requested: Area | None) -> tuple[DataSource, Any, Access, dict[str, str]] | Response:
+    """The source, its description, the enforcer's decision and the response headers of one data request — or
+    the problem response. The dataset decides how a territory applies (raster: a condition on the request;
+    vector: a clip), so the source is read from the token's claims before the decision, which checks them."""
+    found = _source_for(plane, token)
+    if isinstance(found, Response):
+        return found
+    source, claims = found
+    try:
+        info = source.describe(path) if (path is not None or not source.has_paths) else None
+    except DataSourceError as exc:
+        info, describe_error = None, exc
+    else:
+        describe_error = None
+    try:
+        access = plane.enforcer.authorise(token, transfer_pid, requested=requested, raster=is_raster(info),
+                                          verified=claims)
+    except AccessDenied as denied:
+        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if denied.status == 401 else None
+        return problem(denied.status, denied.code, denied.fr, denied.en, headers)
+    if describe_error is not None:
+        return problem(describe_error.status, describe_error.code, describe_error.fr, describe_error.en)
+    return source, info, access, _access_headers(plane, access)
+
+
+def _source_for(plane: DataPlane, token: str | None) -> tuple[DataSource, Any] | Response:
     """The data source of the dataset the token names (refusals are left to the enforcer, which audits them)."""
     try:
         claims = plane.edr.verify(token) if token else None
@@ -175,12 +183,12 @@ def _source_for(plane: DataPlane, token: str | None) -> DataSource | Response:
         claims = None
     dataset = plane.datasets.get(claims.dataset) if claims and claims.dataset else None
     if claims is None or dataset is None:
-        return _NoSource()
+        return _NoSource(), None
     if not dataset.data_source:
         return problem(404, "no-data-source", "ce jeu de données n'a pas de source de données déclarée",
                        "this dataset has no declared data source")
     try:
-        return parse_source(dataset.data_source, base_dir=plane.base_dir, http_client=plane.http_client)
+        return parse_source(dataset.data_source, base_dir=plane.base_dir, http_client=plane.http_client), claims
     except DataSourceError as exc:
         log.error("dataset %s: unusable data source: %s", dataset.id, exc.en)
         return problem(500, "data-source-unusable", "source de données du fournisseur inutilisable",
@@ -201,6 +209,12 @@ def _access_headers(plane: DataPlane, access: Access) -> dict[str, str]:
     return {**access_headers(access, attribution), "Cache-Control": "no-store"}
 
 
+def _compressible(media_type: str) -> bool:
+    """Text formats gain from gzip; binaries (rasters, archives, point clouds) would only cost CPU."""
+    media_type = media_type.split(";")[0].strip().lower()
+    return media_type.startswith("text/") or media_type.endswith(("json", "+xml", "/xml", "json-seq"))
+
+
 async def _bytes(source: DataSource, path: str | None, request: Request, headers: dict[str, str]) -> Response:
     info = source.describe(path)
     range_header = request.headers.get("range")
@@ -208,7 +222,7 @@ async def _bytes(source: DataSource, path: str | None, request: Request, headers
     stream = await source.open(path, byte_range=byte_range, params=_forwarded(request))
     response_headers = {**stream.http_headers(), **headers}
     gzip_wanted = "gzip" in request.headers.get("accept-encoding", "") and byte_range is None
-    if gzip_wanted and not response_headers.get("Content-Type", "").startswith(("image/", "application/zip")):
+    if gzip_wanted and _compressible(response_headers.get("Content-Type", "")):
         response_headers.pop("Content-Length", None)
         response_headers["Content-Encoding"] = "gzip"
         response_headers["Vary"] = "Accept-Encoding"
