@@ -50,6 +50,7 @@ def space(tmp_path_factory):
     sources = provider.connector.plane.sources_dir
     (sources / "stations.geojson").write_text(json.dumps(FEATURES), encoding="utf-8")
     (sources / "mnt.bin").write_bytes(bytes(range(256)) * 4096)  # 1 MiB
+    (sources / "mnt.tif").write_bytes(b"II*\x00" + bytes(4096))  # served as image/tiff: a raster
     (sources / "folder").mkdir()
     (sources / "folder" / "a.csv").write_text("station;niveau\nnantes;4.2\n", encoding="utf-8")
     (sources / "secret.txt").write_text("not in the folder", encoding="utf-8")
@@ -154,6 +155,18 @@ def test_spatial_restriction_serves_only_features_inside_the_commune(space):
     road = shapely.geometry.shape(features["road"]["geometry"])
     assert road.length < 0.25 and commune.buffer(1e-9).covers(road)  # clipped at the boundary
     assert "Nantes" in answer.headers["x-jnt-territory"] or NANTES in answer.headers["x-jnt-territory"]
+
+
+def test_a_restricted_raster_needs_an_area_inside_the_territory(space):
+    _, provider, consumer = space
+    dataset_id = publish(provider, {"type": "file", "path": "mnt.tif"}, {"territories": [NANTES]})
+    address = obtain(provider, consumer, dataset_id)["data_address"]
+    unbounded = get(address)
+    assert unbounded.status_code == 400 and unbounded.json()["error"] == "area-required", unbounded.text
+    outside = get(address, params={"bbox": "-2.25,47.25,-2.20,47.29"})  # Saint-Nazaire
+    assert outside.status_code == 403 and outside.json()["error"] == "policy-refused", outside.text
+    inside = get(address, params={"bbox": "-1.556,47.216,-1.551,47.221"})  # central Nantes
+    assert inside.status_code == 200 and inside.content.startswith(b"II*"), inside.text
 
 
 def test_token_of_agreement_a_cannot_read_dataset_b(space):
