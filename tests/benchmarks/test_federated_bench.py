@@ -4,13 +4,12 @@ scratch into a fresh SQLite index (target: at most 30 s), re-crawling them with 
 datasets (target: p95 at most 50 ms at 100,000). Run with `make bench`; results in docs/benchmarks.md
 ("Federated catalogue").
 
-The connectors are the 40 organisations of the Loire-estuary demo (`../shared/data/demo-organisations.csv`), each
-publishing 250 distinct datasets built from the complete PPRI sheet (own IRI, title, géo-concept among the 74,
-bbox spread over the estuary, two thirds open under Etalab 2.0, one third restricted with two offers). They are
-served by four lightweight loopback DSP servers (uvicorn, 10 connectors each) rendering with `catalog.dsp_render`,
-100 datasets per page with `Link` headers (3 pages per connector, 120 requests); pages are rendered before the
-clock starts, so the figures are the crawler's and the index's. The crawler runs with its defaults (8 connectors
-at once) in the same process as the servers.
+The connectors are the 40 organisations of the Loire-estuary demo, each publishing 250 distinct datasets built
+from the complete PPRI sheet (`tests/benchmarks/federated_space.py`). They are served by a lightweight loopback
+DSP server in its own process (uvicorn, the 40 connectors under their own paths) rendering with
+`catalog.dsp_render`, 100 datasets per page with `Link` headers (3 pages per connector, 120 requests); pages are
+rendered before the clock starts, so the figures are the crawler's and the index's. The crawler runs with its
+defaults (8 connectors at once, a fresh SQLite index in WAL mode).
 
 For the search, indexes of 1,000 / 10,000 / 100,000 rows are written directly (`FederatedIndex.apply` of
 `index_entry` rows derived from the parsed catalogues; the 100,000 are ten variants of each of the 10,000, moved
@@ -20,17 +19,17 @@ indexed, nothing parsed on a re-crawl, the search answers what a brute-force fil
 
 from __future__ import annotations
 
-import csv
-import json
 import random
 import statistics
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from catalog.dsp_catalog import CatalogEntry, CatalogInfo, DspService, parse_catalog, render_catalog
+from catalog.dsp_catalog import CatalogInfo, DspService, parse_catalog, render_catalog
 from catalog.federated import (
     ConnectorRef,
     Crawler,
@@ -39,96 +38,38 @@ from catalog.federated import (
     index_entry,
     parse_query,
 )
-from catalog.geoconcepts import load_registry
-from catalog.sheet import Agent, Sheet
-from policies.templates import Restrictions, offer_template
-from tests.catalog.federated.fake_dsp import FakeDspServer
+from catalog.sheet import Agent
 
-ROOT = Path(__file__).resolve().parents[2]
-FULL = ROOT / "tests" / "catalog" / "data" / "full-sheet.json"
-ORGANISATIONS = ROOT.parent / "shared" / "data" / "demo-organisations.csv"
-ADMS = "http://purl.org/adms/publishertype/"
-ACCESS = "http://publications.europa.eu/resource/authority/access-right/"
-CONNECTORS = 40
-PER_CONNECTOR = 250
-SERVERS = 4
-WORDS = ("inondation", "crues", "digues", "bâtiments", "réseau", "zonage", "hauteurs", "pluie", "nappes", "ponts",
-         "écoles", "cadastre", "orthophotographie", "risque", "mnt", "débits", "marégraphes", "routes", "gaz",
-         "population")
-REGION = (-2.6, 46.9, -0.9, 47.8)  # the Loire estuary and its surroundings
-
-
-def _organisations() -> list[dict[str, str]]:
-    with ORGANISATIONS.open(encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))[:CONNECTORS]
-
-
-def _bbox(rng: random.Random) -> tuple[float, float, float, float]:
-    width, height = rng.uniform(0.01, 0.25), rng.uniform(0.01, 0.15)
-    minx = rng.uniform(REGION[0], REGION[2] - width)
-    miny = rng.uniform(REGION[1], REGION[3] - height)
-    return round(minx, 5), round(miny, 5), round(minx + width, 5), round(miny + height, 5)
+from .federated_space import (
+    CONNECTORS,
+    PER_CONNECTOR,
+    ROOT,
+    WORDS,
+    build_space,
+    did_of,
+    organisations,
+    random_bbox,
+)
 
 
 @pytest.fixture(scope="module")
-def space() -> dict[str, list[CatalogEntry]]:
-    """organisation id -> its 250 published datasets (built once: about 3 s)."""
-    template = json.loads(FULL.read_text(encoding="utf-8"))
-    template["access"]["distributions"] = template["access"]["distributions"][:1]
-    concepts = list(load_registry().concepts.values())
-    rng = random.Random(7)
-    open_offer = offer_template("etalab-2.0", "public", uid="urn:x")
-    restricted = Restrictions(categories=["public"], purposes=["flood-risk-simulation"], duration="P1Y",
-                              no_distribute=True, delete_at_end=True)
-    restricted_offer = offer_template("restricted", "restricted", restricted, uid="urn:x")
-    nantes_offer = offer_template("restricted", "restricted", replace(restricted, territories=["44109"]),
-                                  uid="urn:x")
-    out: dict[str, list[CatalogEntry]] = {}
-    for n, org in enumerate(_organisations()):
-        entries = []
-        for j in range(PER_CONNECTOR):
-            i = n * PER_CONNECTOR + j
-            concept = concepts[i % len(concepts)]
-            data = json.loads(json.dumps(template))
-            data["id"] = f"https://data.{org['id']}.example.fr/dataset/{concept.id.lower()}-{i:05d}"
-            nature = data["nature"]
-            nature["title"] = f"{concept.label_fr} — {org['name']} (lot {i})"
-            nature["description"] = f"{concept.label_fr}, {WORDS[i % len(WORDS)]} — jeu n° {i} de {org['name']}."
-            nature["geoconcept"] = concept.iri()
-            nature["role"] = concept.role_iri
-            nature["inspire_themes"] = list(concept.theme_iris)
-            nature["keywords"] = [WORDS[(i * 7) % len(WORDS)], f"lot-{i % 50}"]
-            nature["identifier"] = f"urn:jnt:{org['id']}:{i}"
-            data["provenance"]["publisher"] = {"name": org["name"], "iri": f"https://{org['id']}.example.fr/"}
-            data["provenance"]["publisher_type"] = ADMS + ("Company" if org["category"] == "private" else
-                                                           "LocalAuthority")
-            data["extent"]["bbox"] = list(_bbox(rng))
-            private = i % 3 == 2
-            data["access"]["access_rights"] = ACCESS + ("RESTRICTED" if private else "PUBLIC")
-            if private:
-                data["licence"]["licence"] = None
-                offers = [replace(restricted_offer, uid=f"urn:jnt:offer:{i}:public-bodies"),
-                          replace(nantes_offer, uid=f"urn:jnt:offer:{i}:nantes")]
-            else:
-                offers = [replace(open_offer, uid=f"urn:jnt:offer:{i}:open")]
-            entries.append(CatalogEntry(Sheet.model_validate(data), offers))
-        out[org["id"]] = entries
-    return out
+def space():
+    return build_space()
 
 
 @pytest.fixture(scope="module")
-def servers(space):
-    """Four loopback DSP servers hosting the 40 connectors, every page rendered in advance."""
-    started = [FakeDspServer().start() for _ in range(SERVERS)]
-    refs = []
-    categories = {org["id"]: org["category"] for org in _organisations()}
-    for n, (org, entries) in enumerate(space.items()):
-        connector = started[n % SERVERS].add(org, entries, did=f"did:web:{org}.example", per_page=100)
-        connector.render_all()
-        refs.append(ConnectorRef(connector.did, connector.address, name=org, category=categories[org]))
-    yield StaticSource(refs), started
-    for server in started:
-        server.stop()
+def servers():
+    """The 40 connectors, served by a loopback server in its own process (pages rendered in advance)."""
+    process = subprocess.Popen([sys.executable, "-m", "tests.benchmarks.federated_space"], cwd=ROOT,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    line = process.stdout.readline().strip()
+    assert line.startswith("READY "), line
+    base_url = line.split(" ", 1)[1]
+    refs = [ConnectorRef(did_of(org["id"]), f"{base_url}/{org['id']}/dsp", name=org["id"], category=org["category"])
+            for org in organisations()]
+    yield StaticSource(refs)
+    process.stdin.close()
+    process.wait(30)
 
 
 def _record(benchmark, seconds: list[float], **extra) -> None:
@@ -138,7 +79,7 @@ def _record(benchmark, seconds: list[float], **extra) -> None:
 
 def test_crawl_10000_from_scratch(benchmark, servers, tmp_path_factory):
     """The reference measurement: 40 connectors × 250 datasets into a fresh SQLite index, wall time."""
-    source, _ = servers
+    source = servers
     durations: list[float] = []
     reports = []
 
@@ -166,7 +107,7 @@ def test_crawl_10000_from_scratch(benchmark, servers, tmp_path_factory):
 def test_recrawl_10000_unchanged(benchmark, servers, tmp_path_factory):
     """The reference measurement: the same 40 connectors again, nothing changed (digests equal, nothing parsed,
     nothing written)."""
-    source, _ = servers
+    source = servers
     index = FederatedIndex(f"sqlite:///{tmp_path_factory.mktemp('recrawl') / 'catalog.sqlite'}")
     crawler = Crawler(index)
     crawler.crawl_sync(source)
@@ -217,7 +158,7 @@ def _build_index(path: Path, parsed_datasets, size: int) -> FederatedIndex:
             base = datasets[k % len(datasets)]
             variant = k // len(datasets)
             dataset = base if variant == 0 else replace(
-                base, id=f"{base.id}/v{variant}", title=f"{base.title} — variante {variant}", bbox=_bbox(rng))
+                base, id=f"{base.id}/v{variant}", title=f"{base.title} — variante {variant}", bbox=random_bbox(rng))
             entries.append(index_entry(dataset, registry=registry, provider_name=org, provider_category="public"))
         index.apply(f"did:web:{org}.example", entries)
     return index
