@@ -6,6 +6,8 @@ fault (`permission[0].constraint[1].leftOperand`), so a user sees them all at on
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +65,34 @@ def parse_policy(source: Any, *, format: str | None = None, include_requests: bo
     return policies[0]
 
 
+# Parsed JSON documents, by their canonical JSON: a connector reads the same offers again and again (each request
+# quotes one), and JSON-LD flattening costs far more than the lookup. The model is immutable; errors are not cached.
+_PARSED: OrderedDict[tuple[str, bool], tuple[Policy, ...]] = OrderedDict()
+_PARSED_MAX = 512
+_PARSED_LOCK = threading.Lock()
+
+
 def parse_policies(source: Any, *, format: str | None = None, include_requests: bool = False) -> list[Policy]:
+    if isinstance(source, (dict, list)) and format in (None, "json-ld"):
+        try:
+            key = (json.dumps(source, sort_keys=True, separators=(",", ":"), ensure_ascii=False), include_requests)
+        except (TypeError, ValueError):  # not plain JSON: parse it (and report it) without the cache
+            return _parse_policies(source, format, include_requests)
+        with _PARSED_LOCK:
+            cached = _PARSED.get(key)
+            if cached is not None:
+                _PARSED.move_to_end(key)
+                return list(cached)
+        parsed = _parse_policies(source, format, include_requests)
+        with _PARSED_LOCK:
+            _PARSED[key] = tuple(parsed)
+            while len(_PARSED) > _PARSED_MAX:
+                _PARSED.popitem(last=False)
+        return parsed
+    return _parse_policies(source, format, include_requests)
+
+
+def _parse_policies(source: Any, format: str | None, include_requests: bool) -> list[Policy]:
     nodes = node_map(source, format=format)
     walker = _Walker(nodes)
     policies = walker.policies(include_requests=include_requests)

@@ -89,20 +89,27 @@ class Dispatcher:
         while not self._stop.is_set():
             self._event.clear()
             try:
-                # A read first (never blocks a writer in WAL mode); lease only when something is due.
-                due = self.plane.store.next_due()
-                wait = self.idle_poll if due is None else (due - datetime.now(UTC)).total_seconds()
-                if wait <= 0 and self._claim():
+                # A read first (never blocks a writer in WAL mode); lease only the kinds with work due: a lease is a
+                # write transaction, even when it finds nothing.
+                dues = self.plane.store.next_due_by_kind()
+                now = datetime.now(UTC)
+                due = [kind for kind, at in dues.items() if at <= now]
+                if due and self._claim(due):
                     continue  # more may be due
+                later = [at for at in dues.values() if at > now]
+                wait = min(later).timestamp() - now.timestamp() if later else self.idle_poll
             except Exception:  # the database may be briefly unavailable: try again soon
                 log.exception("dispatcher: could not lease work")
                 self._stop.wait(1.0)
                 continue
-            self._event.wait(min(self.idle_poll, wait) if wait > 0 else self.idle_poll)
+            self._event.wait(min(self.idle_poll, wait))
 
-    def _claim(self) -> int:
+    def _claim(self, kinds: list[str]) -> int:
+        """Lease what is due of `kinds`; the number leased (0 when another replica was quicker)."""
         count = 0
         for protocol in (self.plane.negotiations, self.plane.transfers):
+            if protocol.kind not in kinds:
+                continue
             free = self.workers * 2
             processes = self.plane.store.claim_due(protocol.kind, self.owner, self.lease_seconds, limit=free)
             for process in processes:
@@ -145,8 +152,8 @@ class Dispatcher:
                 body = response.json() if response.content else None
             except ValueError:
                 body = None
-            protocol.delivered(process, body)
-            store.release(protocol.kind, process.id, self.owner)
+            if not protocol.delivered(process, body, self.owner):
+                store.release(protocol.kind, process.id, self.owner)
             return
         detail = f"HTTP {response.status_code} from {url}: {response.text[:300]}"
         if response.status_code >= 500 or response.status_code in RETRYABLE:

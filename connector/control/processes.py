@@ -228,8 +228,9 @@ class ProcessProtocol:
         contract events in the audit log. Never raises: the transition is already acknowledged."""
 
     # -- outgoing -------------------------------------------------------------------------------------------------
-    def delivered(self, process: Any, body: Any) -> None:
-        """Our message was acknowledged: commit the state it reaches and plan what follows."""
+    def delivered(self, process: Any, body: Any, owner: str | None = None) -> bool:
+        """Our message was acknowledged: commit the state it reaches and plan what follows. With `owner` (the
+        dispatcher holding the lease), the lease is given back in the same transaction; True if it was."""
         intent = self.intents(process.intent)
         state = intent.reached.value
         for _ in range(_ATTEMPTS):
@@ -242,17 +243,17 @@ class ProcessProtocol:
                 updated = self.store.apply(
                     self.kind, process.id, process.version, agreement=plan.agreement, state=state,
                     intent=plan.intent, next_attempt_at=self._due(plan) if plan.intent else None,
-                    retry_count=0, error_detail=None, context=plan.context or None, **changes)
+                    retry_count=0, error_detail=None, context=plan.context or None, release_lease=owner, **changes)
                 if updated is not None:
                     self.committed(updated, self.protocol_state(process), plan)
                 log.info("%s %s: %s acknowledged, now %s%s", self.kind, process.id, intent.message, state,
                          f" (next: {plan.intent})" if plan.intent else "",
                          extra={"process_id": process.id, "counterparty": process.counterparty_did})
-                return
+                return updated is not None and owner is not None
             except ConcurrentUpdate:
                 fresh = self.store.get(self.kind, process.id)
                 if fresh is None or fresh.intent != process.intent or fresh.state != process.state:
-                    return  # an incoming message already moved the process on
+                    return False  # an incoming message already moved the process on
                 process = fresh
 
     def give_up(self, process: Any, reason: str) -> None:

@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from catalog.sheet import Sheet
 from connector.identity.auth import TCK_CLAIMS
-from connector.store.schema import Agreement
 
 from .agreements import timestamp_now
 from .errors import ProtocolError
@@ -140,9 +139,8 @@ def seed(plane: ControlPlane) -> None:
         if plane.store.get_agreement(agreement_id) is None:
             policy = {"@id": agreement_id, "@type": "Agreement", "target": TCK_TRANSFER_DATASET,
                       "assigner": assigner, "assignee": assignee, "timestamp": timestamp_now(), **USE_OFFER_RULES}
-            with plane.store._session() as session, session.begin():  # noqa: SLF001 - seeding fixture
-                session.add(Agreement(id=agreement_id, negotiation_id="", provider_did=assigner,
-                                      consumer_did=assignee, target=TCK_TRANSFER_DATASET, policy=policy))
+            plane.store.save_agreement(id=agreement_id, negotiation_id="", provider_did=assigner,
+                                       consumer_did=assignee, target=TCK_TRANSFER_DATASET, policy=policy)
 
 
 class NegotiationTrigger(BaseModel):

@@ -24,9 +24,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Engine, Row, Table, and_, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
 
 from connector.identity.storage import make_engine
 
@@ -40,6 +39,23 @@ UPDATABLE = frozenset({
     "state", "intent", "provider_pid", "consumer_pid", "counterparty_address", "error_detail", "offer",
     "agreement_id", "dataset_id", "format", "data_address", "next_attempt_at", "retry_count", "context",
 })
+
+
+def _instance(model: type[Any], row: Row[Any] | None) -> Any:
+    """A detached model object from a row of its table (SQLAlchemy Core: no session, no unit of work — the hot
+    paths of a busy connector spent most of their time there)."""
+    return None if row is None else model(**row._mapping)
+
+
+def _insert_values(instance: Any) -> dict[str, Any]:
+    """An object's column values for an INSERT; unset values of columns with a default are left to the default."""
+    table: Table = type(instance).__table__
+    values = {}
+    for column in table.columns:
+        value = getattr(instance, column.key)
+        if value is not None or column.default is None:
+            values[column.key] = value
+    return values
 
 
 class ConcurrentUpdate(Exception):
@@ -60,14 +76,14 @@ class Store:
     def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.engine = engine
         self.clock = clock
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> Store:
         return cls(make_engine(url), **kwargs)
 
-    def _session(self) -> Session:
-        return self._sessions()
+    def _one(self, model: type[Any], query: Any) -> Any:
+        with self.engine.connect() as connection:
+            return _instance(model, connection.execute(query).first())
 
     # -- processes --------------------------------------------------------------------------------------------
     def create_negotiation(self, *, role: str, counterparty_did: str, state: str, **fields: Any) -> Negotiation:
@@ -88,26 +104,26 @@ class Store:
         now = self.clock()
         if values.get("intent") is not None:
             values.setdefault("next_attempt_at", now)
-        process = model(retry_count=0, version=1, created_at=now, updated_at=now, **values)
-        with self._session() as session, session.begin():
-            session.add(process)
-        return process
+        values.update(retry_count=0, version=1, created_at=now, updated_at=now)
+        with self.engine.begin() as connection:
+            connection.execute(insert(model.__table__), values)
+        return model(**values)
 
     def get(self, kind: Kind, process_id: str) -> Negotiation | Transfer | None:
-        with self._session() as session:
-            return session.get(MODELS[kind], process_id)
+        table = MODELS[kind].__table__
+        return self._one(MODELS[kind], select(table).where(table.c.id == process_id))
 
     def get_by_pid(self, kind: Kind, role: str, pid: str,
                    counterparty_did: str | None) -> Negotiation | Transfer | None:
         """The process of ours (`role`) whose own pid is `pid`, if `counterparty_did` is its counterparty (None: any
         counterparty, when identities are not verified)."""
         model = MODELS[kind]
-        own_pid = model.provider_pid if _value(role) == "provider" else model.consumer_pid
-        query = select(model).where(model.role == _value(role), own_pid == pid)
+        table = model.__table__
+        own_pid = table.c.provider_pid if _value(role) == "provider" else table.c.consumer_pid
+        query = select(table).where(table.c.role == _value(role), own_pid == pid)
         if counterparty_did is not None:
-            query = query.where(model.counterparty_did == counterparty_did)
-        with self._session() as session:
-            return session.scalars(query).one_or_none()
+            query = query.where(table.c.counterparty_did == counterparty_did)
+        return self._one(model, query)
 
     def update(self, kind: Kind, process_id: str, version: int, **changes: Any) -> Negotiation | Transfer:
         """Compare-and-set: apply `changes` if the process is still at `version`; the new row is returned."""
@@ -115,16 +131,17 @@ class Store:
         if unknown:
             raise ValueError(f"not updatable: {sorted(unknown)}")
         model = MODELS[kind]
+        table = model.__table__
         values = {key: _value(value) for key, value in changes.items()}
         statement = (
-            update(model).where(model.id == process_id, model.version == version)
-            .values(**values, version=model.version + 1, updated_at=self.clock()).returning(model)
+            update(table).where(table.c.id == process_id, table.c.version == version)
+            .values(**values, version=table.c.version + 1, updated_at=self.clock()).returning(*table.c)
         )
-        with self._session() as session, session.begin():
-            row = session.scalars(statement, execution_options={"synchronize_session": False}).one_or_none()
+        with self.engine.begin() as connection:
+            row = connection.execute(statement).first()
         if row is None:
             raise ConcurrentUpdate(f"{kind} {process_id} is no longer at version {version}")
-        return row
+        return _instance(model, row)
 
     def set_state(self, kind: Kind, process_id: str, version: int, state: str, *, intent: str | None = None,
                   **changes: Any) -> Negotiation | Transfer:
@@ -143,69 +160,79 @@ class Store:
         """Our process (`role`) in which the counterparty chose `counterparty_pid` (a replayed initial message);
         `counterparty_did` None matches any counterparty (identities not verified)."""
         model = MODELS[kind]
-        other = model.consumer_pid if _value(role) == "provider" else model.provider_pid
-        query = select(model).where(model.role == _value(role), other == counterparty_pid)
+        table = model.__table__
+        other = table.c.consumer_pid if _value(role) == "provider" else table.c.provider_pid
+        query = select(table).where(table.c.role == _value(role), other == counterparty_pid)
         if counterparty_did is not None:
-            query = query.where(model.counterparty_did == counterparty_did)
-        with self._session() as session:
-            return session.scalars(query.limit(1)).one_or_none()
+            query = query.where(table.c.counterparty_did == counterparty_did)
+        return self._one(model, query.limit(1))
 
     def list(self, kind: Kind, *, role: str | None = None, state: str | None = None, offset: int = 0,
              limit: int = 50) -> list[Negotiation | Transfer]:
         """Processes, newest first, optionally of one role or state (management API)."""
         model = MODELS[kind]
-        query = select(model).order_by(model.created_at.desc(), model.id)
+        table = model.__table__
+        query = select(table).order_by(table.c.created_at.desc(), table.c.id)
         if role is not None:
-            query = query.where(model.role == _value(role))
+            query = query.where(table.c.role == _value(role))
         if state is not None:
-            query = query.where(model.state == _value(state))
-        with self._session() as session:
-            return list(session.scalars(query.offset(offset).limit(limit)))
+            query = query.where(table.c.state == _value(state))
+        with self.engine.connect() as connection:
+            return [_instance(model, row) for row in connection.execute(query.offset(offset).limit(limit))]
 
     def count(self, kind: Kind, *, state: str | None = None) -> int:
-        model = MODELS[kind]
-        query = select(func.count(model.id))
+        table = MODELS[kind].__table__
+        query = select(func.count()).select_from(table)
         if state is not None:
-            query = query.where(model.state == _value(state))
-        with self._session() as session:
-            return int(session.scalar(query) or 0)
+            query = query.where(table.c.state == _value(state))
+        with self.engine.connect() as connection:
+            return int(connection.execute(query).scalar() or 0)
 
     def apply(self, kind: Kind, process_id: str, version: int, *, message_key: str | None = None,
-              message_type: str | None = None, agreement: Agreement | None = None,
+              message_type: str | None = None, agreement: Agreement | None = None, release_lease: str | None = None,
               **changes: Any) -> Negotiation | Transfer | None:
         """One unit of work for an incoming message: record it as seen, store the agreement it led to (if any) and
         compare-and-set the process, all in one transaction. None if the message was seen already (nothing is
-        written); ConcurrentUpdate if the process changed since it was read (nothing is written)."""
+        written); ConcurrentUpdate if the process changed since it was read (nothing is written). With
+        `release_lease`, the lease is given back in the same statement if that owner still holds it."""
         unknown = set(changes) - UPDATABLE
         if unknown:
             raise ValueError(f"not updatable: {sorted(unknown)}")
         model = MODELS[kind]
+        table = model.__table__
         values = {key: _value(value) for key, value in changes.items()}
+        if release_lease is not None:
+            mine = table.c.lease_owner == release_lease
+            values["lease_owner"] = case((mine, None), else_=table.c.lease_owner)
+            values["lease_expires_at"] = case((mine, None), else_=table.c.lease_expires_at)
         now = self.clock()
         statement = (
-            update(model).where(model.id == process_id, model.version == version)
-            .values(**values, version=model.version + 1, updated_at=now).returning(model)
+            update(table).where(table.c.id == process_id, table.c.version == version)
+            .values(**values, version=table.c.version + 1, updated_at=now).returning(*table.c)
         )
         try:
-            with self._session() as session, session.begin():
+            with self.engine.begin() as connection:
                 if message_key is not None:
-                    session.execute(insert(MessageSeen).values(
-                        process_kind=kind, process_id=process_id, message_key=message_key,
-                        message_type=message_type, received_at=now))
-                row = session.scalars(statement, execution_options={"synchronize_session": False}).one_or_none()
+                    connection.execute(insert(MessageSeen.__table__), {
+                        "process_kind": kind, "process_id": process_id, "message_key": message_key,
+                        "message_type": message_type, "received_at": now})
+                row = connection.execute(statement).first()
                 if row is None:
                     raise ConcurrentUpdate(f"{kind} {process_id} is no longer at version {version}")
                 if agreement is not None:
-                    session.add(agreement)
+                    connection.execute(insert(Agreement.__table__), _insert_values(agreement))
         except IntegrityError:
             if message_key is not None and self.seen(kind, process_id, message_key):
                 return None
             raise
-        return row
+        return _instance(model, row)
 
     def seen(self, kind: Kind, process_id: str, message_key: str) -> bool:
-        with self._session() as session:
-            return session.get(MessageSeen, (kind, process_id, message_key)) is not None
+        table = MessageSeen.__table__
+        with self.engine.connect() as connection:
+            return connection.execute(select(table.c.message_key).where(
+                table.c.process_kind == kind, table.c.process_id == process_id,
+                table.c.message_key == message_key)).first() is not None
 
     def create_with(self, kind: Kind, *, agreement: Agreement | None = None, **fields: Any) -> Negotiation | Transfer:
         """Insert a process (and the agreement it already holds) in one transaction."""
@@ -217,66 +244,77 @@ class Store:
         now = self.clock()
         if values.get("intent") is not None:
             values.setdefault("next_attempt_at", now)
-        process = model(retry_count=0, version=1, created_at=now, updated_at=now, **values)
-        with self._session() as session, session.begin():
-            session.add(process)
+        values.update(retry_count=0, version=1, created_at=now, updated_at=now)
+        with self.engine.begin() as connection:
+            connection.execute(insert(model.__table__), values)
             if agreement is not None:
-                session.add(agreement)
-        return process
+                connection.execute(insert(Agreement.__table__), _insert_values(agreement))
+        return model(**values)
 
     def expedite(self, kind: Kind, process_id: str) -> None:
         """Make a pending intent due now (after the response that created the process has gone out)."""
-        model = MODELS[kind]
+        table = MODELS[kind].__table__
         now = self.clock()
-        with self._session() as session, session.begin():
-            session.execute(update(model).where(model.id == process_id, model.intent.is_not(None),
-                                                model.next_attempt_at > now).values(next_attempt_at=now),
-                            execution_options={"synchronize_session": False})
+        with self.engine.begin() as connection:
+            connection.execute(update(table).where(table.c.id == process_id, table.c.intent.is_not(None),
+                                                   table.c.next_attempt_at > now).values(next_attempt_at=now))
 
     def next_due(self) -> datetime | None:
         """When the earliest pending intent (negotiation or transfer) is due; None when there is no work."""
-        with self._session() as session:
-            times = [session.scalar(select(func.min(m.next_attempt_at)).where(m.intent.is_not(None)))
-                     for m in (Negotiation, Transfer)]
-        times = [t for t in times if t is not None]
-        if not times:
-            return None
-        return min(t if t.tzinfo else t.replace(tzinfo=UTC) for t in times)
+        dues = self.next_due_by_kind()
+        return min(dues.values()) if dues else None
+
+    def next_due_by_kind(self) -> dict[Kind, datetime]:
+        """For each kind with pending intents, when the earliest can be claimed: its due time, or, if it is leased,
+        the end of the lease (so that processes in flight do not count as due work)."""
+        kinds: list[tuple[Kind, Any]] = []
+        for kind, model in (("negotiation", Negotiation), ("transfer", Transfer)):
+            c = model.__table__.c
+            claimable = case((or_(c.lease_owner.is_(None), c.lease_expires_at <= c.next_attempt_at),
+                              c.next_attempt_at), else_=c.lease_expires_at)
+            kinds.append((kind, select(func.min(claimable)).where(c.intent.is_not(None)).scalar_subquery()))
+        with self.engine.connect() as connection:  # one statement for both kinds
+            row = connection.execute(select(*(query for _, query in kinds))).one()
+        dues: dict[Kind, datetime] = {}
+        for (kind, _), due in zip(kinds, row, strict=True):
+            if due is not None:
+                dues[kind] = due if due.tzinfo else due.replace(tzinfo=UTC)
+        return dues
 
     # -- leases -----------------------------------------------------------------------------------------------
     def claim_due(self, kind: Kind, owner: str, lease_seconds: float, limit: int = 10) -> list[Negotiation | Transfer]:
         """Lease up to `limit` processes with a due intent and a free (or expired) lease to `owner`."""
         model = MODELS[kind]
+        table = model.__table__
+        c = table.c
         now = self.clock()
-        free = or_(model.lease_owner.is_(None), model.lease_expires_at <= now)
-        due = select(model.id).where(
-            model.intent.is_not(None), model.next_attempt_at <= now, free,
-        ).order_by(model.next_attempt_at).limit(limit).with_for_update(skip_locked=True)
+        free = or_(c.lease_owner.is_(None), c.lease_expires_at <= now)
+        due = select(c.id).where(
+            c.intent.is_not(None), c.next_attempt_at <= now, free,
+        ).order_by(c.next_attempt_at).limit(limit).with_for_update(skip_locked=True)
         statement = (
-            update(model).where(model.id.in_(due), free)
-            .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds)).returning(model)
+            update(table).where(c.id.in_(due), free)
+            .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds)).returning(*c)
         )
-        with self._session() as session, session.begin():
-            return list(session.scalars(statement, execution_options={"synchronize_session": False}))
+        with self.engine.begin() as connection:
+            return [_instance(model, row) for row in connection.execute(statement)]
 
     def _leased(self, kind: Kind, process_id: str, owner: str, **values: Any) -> bool:
-        model = MODELS[kind]
-        with self._session() as session, session.begin():
-            result = session.execute(
-                update(model).where(and_(model.id == process_id, model.lease_owner == owner)).values(**values),
-                execution_options={"synchronize_session": False},
-            )
+        table = MODELS[kind].__table__
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(table).where(and_(table.c.id == process_id, table.c.lease_owner == owner)).values(**values))
         return result.rowcount == 1
 
     def release_owned(self, owner_prefix: str) -> int:
         """Free every lease whose owner starts with `owner_prefix` (a replica restarting after a crash)."""
         count = 0
-        with self._session() as session, session.begin():
+        with self.engine.begin() as connection:
             for model in (Negotiation, Transfer):
-                count += session.execute(
-                    update(model).where(model.lease_owner.startswith(owner_prefix, autoescape=True))
-                    .values(lease_owner=None, lease_expires_at=None),
-                    execution_options={"synchronize_session": False}).rowcount
+                c = model.__table__.c
+                count += connection.execute(
+                    update(model.__table__).where(c.lease_owner.startswith(owner_prefix, autoescape=True))
+                    .values(lease_owner=None, lease_expires_at=None)).rowcount
         return count
 
     def release(self, kind: Kind, process_id: str, owner: str) -> bool:
@@ -301,13 +339,13 @@ class Store:
         agreement = Agreement(id=id, negotiation_id=negotiation_id, provider_did=provider_did,
                               consumer_did=consumer_did, target=target, policy=policy, signed_jws=signed_jws,
                               timestamp=timestamp or self.clock())
-        with self._session() as session, session.begin():
-            session.add(agreement)
+        with self.engine.begin() as connection:
+            connection.execute(insert(Agreement.__table__), _insert_values(agreement))
         return agreement
 
     def get_agreement(self, agreement_id: str) -> Agreement | None:
-        with self._session() as session:
-            return session.get(Agreement, agreement_id)
+        table = Agreement.__table__
+        return self._one(Agreement, select(table).where(table.c.id == agreement_id))
 
     # -- idempotency ------------------------------------------------------------------------------------------
     def remember_message(self, kind: Kind, process_id: str, message_key: str,
