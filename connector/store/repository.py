@@ -16,6 +16,7 @@ Rules, after Eclipse EDC (design/STYLE.md):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import uuid
@@ -24,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Engine, Row, Table, and_, case, func, insert, or_, select, update
+from sqlalchemy import Engine, Row, Table, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from connector.identity.storage import make_engine
@@ -58,6 +59,40 @@ def _insert_values(instance: Any) -> dict[str, Any]:
     return values
 
 
+_INSERT_SEEN = insert(MessageSeen.__table__)
+_INSERT_AGREEMENT = insert(Agreement.__table__)
+
+
+@functools.lru_cache(maxsize=256)
+def _cas_update(kind: Kind, keys: tuple[str, ...], release: bool) -> Any:
+    """The compare-and-set UPDATE of `keys` (parameters ``v_<key>``, ``b_id``, ``b_version``, ``b_now`` and, with
+    `release`, ``b_owner``), built once: building a statement costs more than running it."""
+    table = MODELS[kind].__table__
+    c = table.c
+    values: dict[str, Any] = {key: bindparam(f"v_{key}", type_=c[key].type) for key in keys}
+    if release:
+        mine = c.lease_owner == bindparam("b_owner", type_=c.lease_owner.type)
+        values["lease_owner"] = case((mine, None), else_=c.lease_owner)
+        values["lease_expires_at"] = case((mine, None), else_=c.lease_expires_at)
+    return (update(table).where(c.id == bindparam("b_id", type_=c.id.type),
+                                c.version == bindparam("b_version", type_=c.version.type))
+            .values(**values, version=c.version + 1, updated_at=bindparam("b_now", type_=c.updated_at.type))
+            .returning(*c))
+
+
+@functools.lru_cache(maxsize=32)
+def _lookup(kind: Kind, column: str, role: bool, scoped: bool) -> Any:
+    """SELECT of a process by `column` (parameter ``b_value``), with ``b_role`` and ``b_did`` (the counterparty)
+    when asked: built once."""
+    c = MODELS[kind].__table__.c
+    query = select(MODELS[kind].__table__).where(c[column] == bindparam("b_value", type_=c[column].type))
+    if role:
+        query = query.where(c.role == bindparam("b_role", type_=c.role.type))
+    if scoped:
+        query = query.where(c.counterparty_did == bindparam("b_did", type_=c.counterparty_did.type))
+    return query.limit(1)
+
+
 class ConcurrentUpdate(Exception):
     """The process changed since it was read (stale ``version``), or it no longer exists."""
 
@@ -81,9 +116,9 @@ class Store:
     def from_url(cls, url: str, **kwargs: Any) -> Store:
         return cls(make_engine(url), **kwargs)
 
-    def _one(self, model: type[Any], query: Any) -> Any:
+    def _one(self, model: type[Any], query: Any, params: dict[str, Any] | None = None) -> Any:
         with self.engine.connect() as connection:
-            return _instance(model, connection.execute(query).first())
+            return _instance(model, connection.execute(query, params).first())
 
     # -- processes --------------------------------------------------------------------------------------------
     def create_negotiation(self, *, role: str, counterparty_did: str, state: str, **fields: Any) -> Negotiation:
@@ -110,20 +145,15 @@ class Store:
         return model(**values)
 
     def get(self, kind: Kind, process_id: str) -> Negotiation | Transfer | None:
-        table = MODELS[kind].__table__
-        return self._one(MODELS[kind], select(table).where(table.c.id == process_id))
+        return self._one(MODELS[kind], _lookup(kind, "id", False, False), {"b_value": process_id})
 
     def get_by_pid(self, kind: Kind, role: str, pid: str,
                    counterparty_did: str | None) -> Negotiation | Transfer | None:
         """The process of ours (`role`) whose own pid is `pid`, if `counterparty_did` is its counterparty (None: any
         counterparty, when identities are not verified)."""
-        model = MODELS[kind]
-        table = model.__table__
-        own_pid = table.c.provider_pid if _value(role) == "provider" else table.c.consumer_pid
-        query = select(table).where(table.c.role == _value(role), own_pid == pid)
-        if counterparty_did is not None:
-            query = query.where(table.c.counterparty_did == counterparty_did)
-        return self._one(model, query)
+        own_pid = "provider_pid" if _value(role) == "provider" else "consumer_pid"
+        return self._one(MODELS[kind], _lookup(kind, own_pid, True, counterparty_did is not None),
+                         {"b_value": pid, "b_role": _value(role), "b_did": counterparty_did})
 
     def update(self, kind: Kind, process_id: str, version: int, **changes: Any) -> Negotiation | Transfer:
         """Compare-and-set: apply `changes` if the process is still at `version`; the new row is returned."""
@@ -159,13 +189,9 @@ class Store:
                                  counterparty_did: str | None) -> Negotiation | Transfer | None:
         """Our process (`role`) in which the counterparty chose `counterparty_pid` (a replayed initial message);
         `counterparty_did` None matches any counterparty (identities not verified)."""
-        model = MODELS[kind]
-        table = model.__table__
-        other = table.c.consumer_pid if _value(role) == "provider" else table.c.provider_pid
-        query = select(table).where(table.c.role == _value(role), other == counterparty_pid)
-        if counterparty_did is not None:
-            query = query.where(table.c.counterparty_did == counterparty_did)
-        return self._one(model, query.limit(1))
+        other = "consumer_pid" if _value(role) == "provider" else "provider_pid"
+        return self._one(MODELS[kind], _lookup(kind, other, True, counterparty_did is not None),
+                         {"b_value": counterparty_pid, "b_role": _value(role), "b_did": counterparty_did})
 
     def list(self, kind: Kind, *, role: str | None = None, state: str | None = None, offset: int = 0,
              limit: int = 50) -> list[Negotiation | Transfer]:
@@ -199,28 +225,21 @@ class Store:
         if unknown:
             raise ValueError(f"not updatable: {sorted(unknown)}")
         model = MODELS[kind]
-        table = model.__table__
-        values = {key: _value(value) for key, value in changes.items()}
-        if release_lease is not None:
-            mine = table.c.lease_owner == release_lease
-            values["lease_owner"] = case((mine, None), else_=table.c.lease_owner)
-            values["lease_expires_at"] = case((mine, None), else_=table.c.lease_expires_at)
         now = self.clock()
-        statement = (
-            update(table).where(table.c.id == process_id, table.c.version == version)
-            .values(**values, version=table.c.version + 1, updated_at=now).returning(*table.c)
-        )
+        params = {f"v_{key}": _value(value) for key, value in changes.items()}
+        params.update(b_id=process_id, b_version=version, b_now=now, b_owner=release_lease)
+        statement = _cas_update(kind, tuple(sorted(changes)), release_lease is not None)
         try:
             with self.engine.begin() as connection:
                 if message_key is not None:
-                    connection.execute(insert(MessageSeen.__table__), {
+                    connection.execute(_INSERT_SEEN, {
                         "process_kind": kind, "process_id": process_id, "message_key": message_key,
                         "message_type": message_type, "received_at": now})
-                row = connection.execute(statement).first()
+                row = connection.execute(statement, params).first()
                 if row is None:
                     raise ConcurrentUpdate(f"{kind} {process_id} is no longer at version {version}")
                 if agreement is not None:
-                    connection.execute(insert(Agreement.__table__), _insert_values(agreement))
+                    connection.execute(_INSERT_AGREEMENT, _insert_values(agreement))
         except IntegrityError:
             if message_key is not None and self.seen(kind, process_id, message_key):
                 return None
