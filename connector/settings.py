@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(None, description="Bearer token of the trust authority's admin API.")
     management_token: SecretStr | None = Field(
         None, description="API key of a connector's management API (`Authorization: Bearer` or `X-Api-Key`).")
+    metrics_token: SecretStr | None = Field(
+        None, description="Bearer token a Prometheus scraper must present at `/metrics`; unset: `/metrics` is open "
+                          "(it holds counts, never identifiers or secrets).")
     participant_name: str | None = Field(None, description="Display name of this participant (catalogue title).")
     replica_id: str = Field(
         default_factory=lambda: os.environ.get("HOSTNAME") or __import__("socket").gethostname(),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 import threading
 import uuid
@@ -48,6 +49,8 @@ _LOCK_HEAD = _READ_HEAD.with_for_update()
 _INSERT_RECORD = insert(_RECORDS)
 _MOVE_HEAD = (update(_HEAD).where(_HEAD.c.id == HEAD_ID)
               .values(seq=bindparam("new_seq"), hash=bindparam("new_hash")))
+
+log = logging.getLogger("jnt.audit")
 
 
 class Signer(Protocol):
@@ -141,6 +144,9 @@ class AuditLog:
         self._mutex = threading.Lock()
         self._queue: list[_Pending] = []
         self._writing = False
+        # Called with each record once committed (metrics count decisions); a failing listener is logged, never
+        # raised to the caller: the record is written.
+        self.listeners: list[Callable[[AuditRecord], None]] = []
 
     # -- writing ------------------------------------------------------------------------------------------------
 
@@ -183,7 +189,13 @@ class AuditLog:
             "dataset_id": _text(dataset_id, 1024), "decision": decision, "explanation_fr": _text(fr),
             "explanation_en": _text(en), "details": _details(details),
         }
-        return self._submit(_Pending(fields))
+        record = self._submit(_Pending(fields))
+        for listener in self.listeners:
+            try:
+                listener(record)
+            except Exception:
+                log.exception("audit log listener failed on record %s", record.seq)
+        return record
 
     # Group commit: appends waiting while another thread of this process writes are written by that thread in its
     # next transaction, so that a busy connector pays one lock, one round of statements and one commit per batch,

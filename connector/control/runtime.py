@@ -23,6 +23,7 @@ from connector.identity import Authenticator, Participant
 from connector.identity.did import DidResolver, did_from_url
 from connector.identity.errors import IdentityError
 from connector.identity.keys import load_passphrase
+from connector.ops.wiring import instrument_connector
 from connector.settings import Settings
 from connector.store import Store, upgrade
 
@@ -115,4 +116,5 @@ def build_connector(settings: Settings, base_url: str, *, participant: Participa
     app = create_connector_app(plane, authenticator, catalog_info(participant.did, dsp_url, name),
                                management_token=token, participant=participant,
                                extra_routers=[data_router(data), *(extra_routers or [])])
+    instrument_connector(app, settings, plane, participant.keys, audit)
     return Connector(app, plane, participant, authenticator, base_url, data, audit, receiver)

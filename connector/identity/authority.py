@@ -314,6 +314,9 @@ def create_authority_app(settings: Settings, authority: Authority | None = None)
     app.include_router(public, prefix=prefix)
     app.include_router(admin, prefix=prefix)
     app.state.authority = authority
+    from connector.ops.wiring import instrument_authority  # the ops layer sits above identity
+
+    instrument_authority(app, settings, authority, [participants_table.name, credentials_table.name])
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

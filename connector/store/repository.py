@@ -214,6 +214,26 @@ class Store:
         with self.engine.connect() as connection:
             return int(connection.execute(query).scalar() or 0)
 
+    def counts_by_state(self) -> list[tuple[Kind, str, str, int]]:
+        """(kind, role, state, count) of every process kind (metrics)."""
+        out: list[tuple[Kind, str, str, int]] = []
+        with self.engine.connect() as connection:
+            for kind, model in (("negotiation", Negotiation), ("transfer", Transfer)):
+                c = model.__table__.c
+                query = select(c.role, c.state, func.count()).group_by(c.role, c.state)
+                out.extend((kind, role, state, count) for role, state, count in connection.execute(query))
+        return out
+
+    def pending_by_kind(self) -> dict[Kind, int]:
+        """How many processes of each kind have a message waiting to be sent (the dispatcher's queue)."""
+        pending: dict[Kind, int] = {}
+        with self.engine.connect() as connection:
+            for kind, model in (("negotiation", Negotiation), ("transfer", Transfer)):
+                c = model.__table__.c
+                pending[kind] = int(connection.execute(
+                    select(func.count()).select_from(model.__table__).where(c.intent.is_not(None))).scalar() or 0)
+        return pending
+
     def apply(self, kind: Kind, process_id: str, version: int, *, message_key: str | None = None,
               message_type: str | None = None, agreement: Agreement | None = None, release_lease: str | None = None,
               **changes: Any) -> Negotiation | Transfer | None:
