@@ -11,6 +11,7 @@ import typer
 from . import (
     audit_cli,
     authority_cli,
+    backup_cli,
     catalog_cli,
     connector_cli,
     db_cli,
@@ -41,6 +42,7 @@ app.add_typer(connector_cli.app, name="connector")
 app.add_typer(db_cli.app, name="db")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(catalog_cli.app, name="catalog")
+app.add_typer(backup_cli.app, name="backup")
 
 
 @app.callback()
