@@ -76,10 +76,9 @@ class TcpProxy:
 
     def cut(self) -> None:
         if self._listener is not None:
-            try:  # wakes the thread blocked in accept(), which close() alone does not on Linux
+            # shutdown wakes the thread blocked in accept(), which close() alone does not on Linux
+            with contextlib.suppress(OSError):
                 self._listener.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             self._listener.close()
             self._listener = None
         with self._lock:
