@@ -599,6 +599,9 @@ class FederatedIndex:
         if query.modified_since is not None:
             params["modified_since"] = query.modified_since
             where.append("d.modified >= :modified_since")
+        if query.modified_until is not None:
+            params["modified_until"] = query.modified_until
+            where.append("d.modified <= :modified_until")
         if not query.include_stale:
             params["stale"] = True
             where.append("d.connector_did NOT IN (SELECT did FROM fc_connectors WHERE stale = :stale)")

@@ -66,6 +66,7 @@ class DatasetQuery:
     max_resolution: float | None = None
     max_scale: int | None = None
     modified_since: str | None = None
+    modified_until: str | None = None  # ISO date, inclusive (the OGC API's `datetime` end; no query parameter)
     include_stale: bool = True
     sort: str = "title"
     page: int = 1
@@ -75,8 +76,8 @@ class DatasetQuery:
     def signature(self) -> tuple[Any, ...]:
         """What decides the matching datasets and their order (not the page): the index's cache key."""
         return (self.terms, self.geoconcepts, self.use_case_geoconcepts, self.bbox, self.territory, self.filters,
-                self.min_completeness, self.max_resolution, self.max_scale, self.modified_since, self.include_stale,
-                self.sort)
+                self.min_completeness, self.max_resolution, self.max_scale, self.modified_since, self.modified_until,
+                self.include_stale, self.sort)
 
     def filter_values(self, name: str) -> tuple[Any, ...]:
         return next((values for facet, values in self.filters if facet == name), ())
@@ -95,7 +96,7 @@ class DatasetQuery:
             out["bbox"] = list(self.bbox)
         for name, values in self.filters:
             out[name] = [FACETS_BY_NAME[name].key(v) for v in values]
-        for name in ("min_completeness", "max_resolution", "max_scale", "modified_since"):
+        for name in ("min_completeness", "max_resolution", "max_scale", "modified_since", "modified_until"):
             if getattr(self, name) is not None:
                 out[name] = getattr(self, name)
         if not self.include_stale:
