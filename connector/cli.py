@@ -13,6 +13,7 @@ from . import (
     authority_cli,
     backup_cli,
     catalog_cli,
+    config_cli,
     connector_cli,
     db_cli,
     geoconcept_cli,
@@ -43,6 +44,7 @@ app.add_typer(db_cli.app, name="db")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(backup_cli.app, name="backup")
+app.add_typer(config_cli.app, name="config")
 
 
 @app.callback()

@@ -155,8 +155,23 @@ def public_settings(settings: Any) -> dict[str, Any]:
             if value is not None:
                 secrets.append(name)
             continue
+        if isinstance(value, str) and "://" in value and "@" in value:
+            value = _without_password(value)
         values[name] = str(value) if isinstance(value, Path) else value
     return {"settings": values, "secrets_not_included": sorted(secrets)}
+
+
+def _without_password(url: str) -> str:
+    """A URL with its password masked (a database URL may carry one)."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a database URL: mask whatever sits between ':' and '@' after the scheme
+        scheme, _, rest = url.partition("://")
+        credentials, at, host = rest.partition("@")
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}://{user}:***{at}{host}" if ":" in credentials else url
 
 
 def create_backup(settings: Any, archive: Path, *, service: str = "connector", include_data: bool = False,
