@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +25,8 @@ from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 
 from .errors import IdentityError
 
+log = logging.getLogger("jnt.identity.keys")
+
 KeyType = Literal["Ed25519", "P-256"]
 PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
@@ -29,6 +34,7 @@ PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
 #: JOSE algorithm for each key type.
 JWS_ALGORITHM: dict[str, str] = {"Ed25519": "EdDSA", "P-256": "ES256"}
 MANIFEST = "keys.json"
+RELOAD_SECONDS = 1.0  # how often a running service looks for a rotation done by another process
 MIN_PASSPHRASE = 8
 
 
@@ -115,6 +121,11 @@ class KeyStore:
         self._entries = entries
         self._passphrase = passphrase
         self._private: dict[str, PrivateKey] = {}
+        # A running service sees `jnt keys rotate|retire` done by another process: the manifest is looked at again
+        # (one stat) at most every RELOAD_SECONDS, and re-read when it changed.
+        self._reload_lock = threading.Lock()
+        self._checked = time.monotonic()
+        self._stamp = self._manifest_stamp()
         for entry in entries:
             if entry.status != "retired":
                 self._private[entry.kid] = self._load(entry)
@@ -182,6 +193,42 @@ class KeyStore:
         tmp = self.directory / (MANIFEST + ".tmp")
         tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         os.replace(tmp, self.directory / MANIFEST)
+        self._stamp = self._manifest_stamp()
+
+    def _manifest_stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = os.stat(self.directory / MANIFEST)
+        except OSError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
+    def _refresh(self) -> None:
+        """Take in a rotation or retirement written to the manifest by another process."""
+        now = time.monotonic()
+        if now - self._checked < RELOAD_SECONDS:
+            return
+        self._checked = now
+        stamp = self._manifest_stamp()
+        if stamp is None or stamp == self._stamp:
+            return
+        with self._reload_lock:
+            if stamp == self._stamp:
+                return
+            try:
+                manifest = json.loads((self.directory / MANIFEST).read_text(encoding="utf-8"))
+                if manifest.get("did") != self.did:
+                    raise ValueError(f"manifest of {manifest.get('did')}")
+                entries = [_Entry(**entry) for entry in manifest["keys"]]
+                private = {e.kid: self._private.get(e.kid) or self._load(e) for e in entries if e.status != "retired"}
+                if not any(e.status == "active" for e in entries):
+                    raise ValueError("no active key")
+            except (OSError, ValueError, TypeError, KeyError, IdentityError) as exc:
+                log.warning("key manifest %s changed but cannot be used (%s): keeping the keys loaded",
+                            self.directory / MANIFEST, exc)
+                self._stamp = stamp
+                return
+            self._entries, self._private, self._stamp = entries, private, stamp
+            log.info("keys reloaded for %s: active %s", self.did, self._active().kid)
 
     # -- rotation ---------------------------------------------------------------------------------------------
 
@@ -222,6 +269,7 @@ class KeyStore:
     # -- use ----------------------------------------------------------------------------------------------------
 
     def _active(self) -> _Entry:
+        self._refresh()
         return next(e for e in self._entries if e.status == "active")
 
     @property
@@ -231,6 +279,7 @@ class KeyStore:
     @property
     def kids(self) -> list[str]:
         """Published keys (active and still valid), oldest first."""
+        self._refresh()
         return [e.kid for e in self._entries if e.status != "retired"]
 
     def sign(self, claims: dict[str, Any], typ: str = "JWT") -> str:
@@ -242,6 +291,7 @@ class KeyStore:
     def verification_key(self, kid: str) -> tuple[Any, str] | None:
         """The public key and JWS algorithm of one of this participant's published keys (to check its own tokens
         without resolving its DID document); None for an unknown or retired key."""
+        self._refresh()
         entry = next((e for e in self._entries if e.kid == kid and e.status != "retired"), None)
         if entry is None:
             return None
@@ -249,6 +299,7 @@ class KeyStore:
 
     def public_jwks(self) -> list[dict[str, Any]]:
         """The published public keys as JWKs with `kid` and `alg`."""
+        self._refresh()
         out = []
         for entry in self._entries:
             if entry.status != "retired":

@@ -57,3 +57,34 @@ def test_agreements_signed_before_a_rotation_stay_verifiable_until_the_key_is_re
     finally:
         resolver.close()
         space.close()
+
+
+def test_jnt_keys_rotate_on_the_data_directory_of_a_running_connector_takes_effect_without_restart(tmp_path):
+    import time
+
+    import httpx
+    from typer.testing import CliRunner
+
+    from connector.cli import app
+
+    from ..control.space import PASSPHRASE
+
+    space = Space(tmp_path)
+    try:
+        provider = Party(space.connector("ddtm44", "public"))
+        consumer = Party(space.connector("region-pdl", "public"))
+        (provider.connector.plane.sources_dir / "a.csv").write_text("a\n1\n", encoding="utf-8")
+        dataset_id = publish(provider, {"type": "file", "path": "a.csv"})
+        old_kid = provider.connector.participant.keys.active_kid
+        rotated = CliRunner().invoke(app, ["keys", "rotate", "--data-dir", str(space.settings("ddtm44").data_dir)],
+                                     env={"JNT_KEY_PASSPHRASE": PASSPHRASE})
+        assert rotated.exit_code == 0, rotated.output
+        new_kid = rotated.output.strip().splitlines()[-1]
+        assert new_kid.startswith(provider.did + "#key-") and new_kid != old_kid
+        time.sleep(1.1)  # the running connector looks at its key manifest at most once a second
+        document = httpx.get(provider.connector.base_url + "/.well-known/did.json").json()
+        assert {m["id"] for m in document["verificationMethod"]} >= {old_kid, new_kid}
+        after = _negotiate(provider, consumer, dataset_id)
+        assert jwt.get_unverified_header(after.signed_jws)["kid"] == new_kid
+    finally:
+        space.close()
