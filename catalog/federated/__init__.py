@@ -10,6 +10,9 @@ where, under which conditions" through a query API.
   `CrawlReport`; `DirectorySource` / `StaticSource` (`sources`): the connectors to crawl; `CrawlScheduler`
   (`scheduler`): periodic crawling in a background thread.
 * `create_catalog_app` / `catalog_router` (`service`): the FastAPI query API; `views`: the JSON of records.
+* GIS access: `records_router` (`ogc_records`): OGC API – Records (JSON / GeoJSON) over the search;
+  `csw_router` / `CswService` (`csw_server`): CSW 2.0.2 with pycsw as the engine, over a mirror of the index whose
+  records are ISO 19139 (`iso_view`). The CSW names are imported on first use (pycsw takes a while to import).
 
 Identity is injected: this package never imports `connector`."""
 
@@ -18,6 +21,7 @@ from .crawler import ConnectorOutcome, Crawler, CrawlReport, CrawlSettings, Toke
 from .errors import CrawlError, QueryError
 from .facets import FACETS, FACETS_BY_NAME, Facet
 from .index import ApplyResult, DatasetRecord, FacetCount, FederatedIndex, ProviderInfo, SearchResult
+from .ogc_records import records_router
 from .query import DatasetQuery, parse_bbox, parse_query
 from .records import IndexedDataset, index_entry, parsed_from_json, parsed_to_json, record_id
 from .scheduler import CrawlScheduler
@@ -33,7 +37,19 @@ from .sources import (
 )
 from .views import record_detail, record_summary, search_view, sheet_view
 
+_LAZY = {"csw_router": "csw_server", "CswService": "csw_server"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
+    "CswService", "csw_router", "records_router",
     "FACETS", "FACETS_BY_NAME", "ApplyResult", "Backoff", "ConnectorOutcome", "ConnectorRef", "ConnectorSource",
     "ConnectorStatus", "CrawlError", "CrawlReport", "CrawlScheduler", "CrawlSettings", "Crawler", "DatasetQuery",
     "DatasetRecord", "DirectorySource", "Facet", "FacetCount", "FederatedIndex", "IndexedDataset", "ProviderInfo",
