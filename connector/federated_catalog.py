@@ -3,7 +3,9 @@ query API) with the identity layer. The catalogue has its own DID, keys and memb
 `jnt participant init` and enrolled like any participant); every catalogue request it sends carries a fresh
 self-issued token for the connector it crawls (`Participant.token_for`), so each connector shows it what its
 credential may see. It serves its DID document beside the query API, so connectors can verify those tokens, and
-holds an `Authenticator` for the endpoints that will need a caller's verified credential (eligibility).
+serves eligibility, access plans and the readiness report (`catalog.federated.access`) to callers who present the
+same kind of self-issued token, addressed to the catalogue's DID: its `Authenticator` verifies it (membership
+credential included) and the policy engine decides on the verified claims.
 
 The connectors come from the trust authority's participant directory (a participant enrolled without a DSP
 endpoint gets the one its DID document publishes) or from a static list file. Used by `jnt catalog serve|crawl`
@@ -15,7 +17,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
 from catalog.federated import (
     ConnectorSource,
@@ -27,7 +29,9 @@ from catalog.federated import (
     StaticSource,
     create_catalog_app,
 )
+from catalog.federated.access import Authenticate, Unauthenticated, access_router
 from catalog.geoconcepts import load_registry
+from policies.requester import Requester
 
 from .identity import Authenticator, Participant
 from .identity.did import DidResolver, did_from_url
@@ -77,6 +81,25 @@ def address_resolver(resolver: DidResolver):
         return endpoint.removesuffix("/catalog")
 
     return resolve
+
+
+def caller_authentication(authenticator: Authenticator) -> Authenticate:
+    """`request -> Requester | None` for the catalogue's access routes: no Authorization header is an anonymous
+    caller; a header whose token the identity layer refuses raises `Unauthenticated` (401, with the failed check),
+    never an anonymous answer. In the TCK modes (no verification) callers are anonymous."""
+
+    def authenticate(request: Request) -> Requester | None:
+        header = request.headers.get("authorization")
+        if header is None or not header.strip():
+            return None
+        try:
+            claims = authenticator.authenticate(header)
+        except IdentityError as exc:
+            log.info("catalogue caller refused (%s): %s", exc.check, exc.en, extra={"path": request.url.path})
+            raise Unauthenticated(exc.check, exc.fr, exc.en) from None
+        return claims.requester() if claims.authenticated else None
+
+    return authenticate
 
 
 def load_participant(settings: Settings, base_url: str, *, create_identity: bool = False) -> Participant:
@@ -129,7 +152,8 @@ def build_catalogue(settings: Settings, base_url: str, *, participant: Participa
     crawler = Crawler(index, token_for=participant.token_for, settings=crawl_settings)
     scheduler = CrawlScheduler(crawler, source, interval=interval)
     authenticator = Authenticator.from_settings(settings, participant.did)
-    app = create_catalog_app(index, scheduler=scheduler, routers=[participant.router()])
+    access = access_router(index, authenticate=caller_authentication(authenticator), catalogue_did=participant.did)
+    app = create_catalog_app(index, scheduler=scheduler, routers=[participant.router(), access])
     app.state.participant = participant
     app.state.authenticator = authenticator
     return FederatedCatalogue(app=app, index=index, crawler=crawler, scheduler=scheduler, source=source,

@@ -10,12 +10,16 @@ where, under which conditions" through a query API.
   `CrawlReport`; `DirectorySource` / `StaticSource` (`sources`): the connectors to crawl; `CrawlScheduler`
   (`scheduler`): periodic crawling in a background thread.
 * `create_catalog_app` / `catalog_router` (`service`): the FastAPI query API; `views`: the JSON of records.
+* `access_router` (`access`): "can *I* get it?" — eligibility (`eligibility`), access plans (`plans`, format in
+  `catalog/data/schemas/access-plan.schema.json`) and the use-case readiness report (`readiness`, JSON and HTML),
+  for a caller whose verified claims an injected `authenticate(request)` gives (`Unauthenticated`: HTTP 401).
 * GIS access: `records_router` (`ogc_records`): OGC API – Records (JSON / GeoJSON) over the search;
   `csw_router` / `CswService` (`csw_server`): CSW 2.0.2 with pycsw as the engine, over a mirror of the index whose
   records are ISO 19139 (`iso_view`). The CSW names are imported on first use (pycsw takes a while to import).
 
 Identity is injected: this package never imports `connector`."""
 
+from .access import Unauthenticated, access_router
 from .connectors import Backoff, ConnectorRef, ConnectorStatus
 from .crawler import ConnectorOutcome, Crawler, CrawlReport, CrawlSettings, TokenAuth
 from .errors import CrawlError, QueryError
@@ -56,5 +60,5 @@ __all__ = [
     "QueryError", "SearchResult", "SourceError", "StaticSource", "TokenAuth", "catalog_router",
     "create_catalog_app", "index_entry", "load_connector_file", "parse_bbox", "parse_connector_list",
     "parse_directory", "parse_query", "parsed_from_json", "parsed_to_json", "record_detail", "record_id",
-    "record_summary", "search_view", "sheet_view",
+    "record_summary", "search_view", "sheet_view", "Unauthenticated", "access_router",
 ]

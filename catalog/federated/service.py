@@ -122,9 +122,11 @@ def create_catalog_app(index: FederatedIndex, *, scheduler: CrawlScheduler | Non
                 on_close()
 
     app = FastAPI(title=title, lifespan=lifespan)
-    app.include_router(catalog_router(index, scheduler=scheduler))
+    # The extra routers first: their more specific paths (`/api/datasets/{id}/eligibility`) must win over the
+    # query API's `/api/datasets/{ref:path}`, which would take any path below it.
     for router in routers:
         app.include_router(router)
+    app.include_router(catalog_router(index, scheduler=scheduler))
     app.state.index = index
     app.state.scheduler = scheduler
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,16 +26,12 @@ from catalog.dsp_render import DEFAULT_FORMATS, CatalogEntry, DspService, render
 from catalog.sheet import Sheet
 from connector.identity.tokens import VerifiedClaims
 from connector.store.schema import Dataset, Offer, utcnow
-from policies import CompiledPolicy, PolicyError, Request, compile_policy, parse_policy, request_from_json
-from policies.model import Constraint, LogicalConstraint, Policy, RuleKind
+from policies import CompiledPolicy, PolicyError, compile_policy, parse_policy
+from policies.model import Policy
+from policies.requester import admits
 from policies.serialize import to_jsonld
 
 from ..dsp.schemas import CONTEXT_URL
-
-JNT = "https://w3id.org/jnt/odrl/"
-ODRL = "http://www.w3.org/ns/odrl/2/"
-#: Left operands about the requester itself, known from its verified credential at catalogue time.
-IDENTITY_OPERANDS = frozenset({JNT + "recipientCategory", ODRL + "recipient", ODRL + "industry"})
 
 
 class DatasetError(ValueError):
@@ -80,45 +76,6 @@ def _compile(offer: Mapping[str, Any], where: str) -> CompiledPolicy:
         return compile_policy(parse_policy({"@context": [CONTEXT_URL], **offer}))
     except PolicyError as exc:
         raise DatasetError(where, f"politique ODRL invalide : {exc}", f"invalid ODRL policy: {exc}") from None
-
-
-def _leaves(constraint: Constraint | LogicalConstraint) -> Iterable[Constraint]:
-    if isinstance(constraint, Constraint):
-        yield constraint
-    else:
-        for child in constraint.operands:
-            yield from _leaves(child)
-
-
-def _identity_refusal(result: Any) -> bool:
-    """A failed constraint that only involves who the requester is."""
-    if result.satisfied:
-        return False
-    return all(leaf.left_operand in IDENTITY_OPERANDS for leaf in _leaves(result.constraint))
-
-
-def requester(claims: VerifiedClaims | None, target: str, **extra: Any) -> Request:
-    """The policy request of a verified requester (category read as the JNT profile does)."""
-    data: dict[str, Any] = {"target": target, **{k: v for k, v in extra.items() if v is not None}}
-    if claims is not None:
-        data["assignee"] = claims.did
-        if claims.category:
-            data["category"] = claims.category
-    return request_from_json(data)
-
-
-def admits(compiled: CompiledPolicy, claims: VerifiedClaims, target: str) -> bool:
-    """Whether one permission of the policy can apply to this requester (conditions on use left to negotiation)."""
-    decision = compiled.decide(requester(claims, target))
-    for result in decision.rules:
-        if result.rule.kind != RuleKind.PERMISSION:
-            continue
-        if result.mismatch is not None and result.mismatch[0] not in ("action", "refinement"):
-            continue
-        if any(_identity_refusal(c) for c in result.constraints):
-            continue
-        return True
-    return False
 
 
 #: What changes when a dataset is published, replaced or removed (see `DatasetRegistry._current`).
@@ -285,7 +242,7 @@ class DatasetRegistry:
                 signature = repr(sorted((k, repr(v)) for k, v in offer.items() if k != "@id"))
                 verdict = by_policy.get(signature)
                 if verdict is None:
-                    verdict = admits(self.compiled(dataset, offer_id), claims, dataset_id)
+                    verdict = admits(self.compiled(dataset, offer_id), claims.requester(), dataset_id)
                     # Offers with equal rules (templates) share a verdict unless a rule names its own target.
                     if "target" not in signature:
                         by_policy[signature] = verdict

@@ -12,7 +12,7 @@ from typing import Any
 from connector.dsp.states import NegotiationIntent, NegotiationState, next_negotiation_state
 from connector.identity.tokens import VerifiedClaims
 from connector.store.schema import Agreement, Negotiation
-from policies import World, request_from_json
+from policies.requester import Requester, negotiation_decision, negotiation_request
 
 from . import messages as m
 from .agreements import (
@@ -254,15 +254,19 @@ class NegotiationProtocol(ProcessProtocol):
         stored = dataset.offers[offer_id]
         if not same_terms(process.offer or {}, stored):
             return self.act(process, "offer", claims, context)  # counter-offer: our own terms
-        snapshot = claims_snapshot(claims) if claims is not None else context.get("claims") or {}
-        request = {"assignee": snapshot.get("did"), "target": dataset.id, "category": snapshot.get("category"),
-                   "purpose": context.get("purpose"), "territory": context.get("territory")}
+        if claims is not None:
+            requester = claims.requester()
+        else:  # a decision retried later: the claims verified when the request arrived
+            snapshot = context.get("claims") or {}
+            requester = Requester(did=snapshot.get("did"), category=snapshot.get("category"))
+        # The same request and decision as the federated catalogue's eligibility (policies.requester).
         try:
-            policy_request = request_from_json({k: v for k, v in request.items() if v is not None})
+            policy_request = negotiation_request(requester, dataset.id, purpose=context.get("purpose"),
+                                                 territory=context.get("territory"))
         except Exception as exc:  # an unknown purpose or territory name: refuse with the reason
             return self._terminating(context, "invalid-request", [f"demande illisible : {exc}",
                                                                    f"unreadable request: {exc}"])
-        decision = self.plane.datasets.compiled(dataset, offer_id).decide(policy_request, World(now=datetime.now(UTC)))
+        decision = negotiation_decision(self.plane.datasets.compiled(dataset, offer_id), policy_request)
         context["decision"] = {"outcome": decision.outcome, "fr": decision.explain("fr"),
                                "en": decision.explain("en")}
         if not decision.permitted:

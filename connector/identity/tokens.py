@@ -17,6 +17,8 @@ from typing import Any
 
 import jwt
 
+from policies.requester import Requester
+
 from .credentials import CredentialVerifier
 from .did import DidResolver, parse_did_web
 from .errors import IdentityError
@@ -49,6 +51,10 @@ class VerifiedClaims:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def requester(self) -> Requester:
+        """The caller as the policy engine sees it (`policies.requester`): what decisions are taken on."""
+        return Requester(did=self.did, category=self.category, name=self.name, kind=self.kind, siren=self.siren)
 
     def policy_request(self, **extra: Any) -> dict[str, Any]:
         """The caller's part of a policy request (`policies.request_from_json`): who is asking (`assignee`) and its
