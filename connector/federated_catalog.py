@@ -14,8 +14,9 @@ and the tests."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 
@@ -30,6 +31,8 @@ from catalog.federated import (
     create_catalog_app,
 )
 from catalog.federated.access import Authenticate, Unauthenticated, access_router
+from catalog.federated.csw_server import csw_router
+from catalog.federated.ogc_records import records_router
 from catalog.geoconcepts import load_registry
 from policies.requester import Requester
 
@@ -37,6 +40,7 @@ from .identity import Authenticator, Participant
 from .identity.did import DidResolver, did_from_url
 from .identity.errors import IdentityError
 from .identity.keys import load_passphrase
+from .ops.wiring import instrument_catalogue
 from .settings import Settings
 
 log = logging.getLogger("jnt.catalog")
@@ -62,9 +66,12 @@ class FederatedCatalogue:
     authenticator: Authenticator
     resolver: DidResolver
     base_url: str
+    services: list[Any] = field(default_factory=list)  # closed with the catalogue (the CSW service)
 
     def close(self) -> None:
         self.scheduler.stop()
+        for service in self.services:
+            service.close()
         self.authenticator.close()
         self.resolver.close()
         self.index.close()
@@ -153,9 +160,16 @@ def build_catalogue(settings: Settings, base_url: str, *, participant: Participa
     scheduler = CrawlScheduler(crawler, source, interval=interval)
     authenticator = Authenticator.from_settings(settings, participant.did)
     access = access_router(index, authenticate=caller_authentication(authenticator), catalogue_did=participant.did)
-    app = create_catalog_app(index, scheduler=scheduler, routers=[participant.router(), access])
+    services: list[Any] = []
+    # GIS tools: OGC API – Records and CSW 2.0.2 (pycsw over a mirror of the index, kept beside it).
+    gis = [records_router(index, base_url=base_url),
+           csw_router(index, base_url=base_url, database=Path(settings.data_dir) / "csw-mirror.sqlite",
+                      on_service=services.append)]
+    app = create_catalog_app(index, scheduler=scheduler, routers=[participant.router(), access, *gis])
     app.state.participant = participant
     app.state.authenticator = authenticator
-    return FederatedCatalogue(app=app, index=index, crawler=crawler, scheduler=scheduler, source=source,
-                              participant=participant, authenticator=authenticator, resolver=resolver,
-                              base_url=base_url)
+    catalogue = FederatedCatalogue(app=app, index=index, crawler=crawler, scheduler=scheduler, source=source,
+                                   participant=participant, authenticator=authenticator, resolver=resolver,
+                                   base_url=base_url, services=services)
+    instrument_catalogue(app, settings, catalogue)
+    return catalogue

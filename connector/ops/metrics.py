@@ -196,3 +196,40 @@ class StoreCollector(Collector):
 
     def describe(self) -> list[Any]:
         return []
+
+
+class CrawlCollector(Collector):
+    """A federated catalogue's crawl figures, read at scrape time from its index and scheduler."""
+
+    def __init__(self, statuses: Callable[[], Iterable[Any]], last_report: Callable[[], Any],
+                 datasets: Callable[[], int]) -> None:
+        self._statuses = statuses
+        self._last_report = last_report
+        self._datasets = datasets
+
+    def collect(self) -> Iterator[Any]:
+        report = self._last_report()
+        duration = GaugeMetricFamily("jnt_crawl_duration_seconds", "Duration of the last crawl")
+        if report is not None:
+            duration.add_metric([], report.duration)
+        yield duration
+        states = GaugeMetricFamily("jnt_crawl_connectors", "Crawled connectors by state", labels=["state"])
+        failures = GaugeMetricFamily("jnt_crawl_connector_consecutive_failures", "Failed crawls in a row, per "
+                                     "connector", labels=["connector"])
+        latency = GaugeMetricFamily("jnt_crawl_connector_latency_seconds", "Latency of the last crawl, per "
+                                    "connector", labels=["connector"])
+        counted: dict[str, int] = {}
+        for status in self._statuses():
+            counted[status.state] = counted.get(status.state, 0) + 1
+            failures.add_metric([status.did], status.consecutive_failures)
+            if status.latency_ms is not None:
+                latency.add_metric([status.did], status.latency_ms / 1000)
+        for state, count in counted.items():
+            states.add_metric([state], count)
+        yield from (states, failures, latency)
+        datasets = GaugeMetricFamily("jnt_crawl_datasets", "Datasets in the federated index")
+        datasets.add_metric([], self._datasets())
+        yield datasets
+
+    def describe(self) -> list[Any]:
+        return []

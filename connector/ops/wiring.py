@@ -57,3 +57,27 @@ def instrument_authority(app: Any, settings: Any, authority: Any, tables: list[s
                                         keys_check(lambda: authority.keys.active_kid)])
     _serve(app, settings, readiness, ServiceMetrics("authority"))
     return readiness
+
+
+def instrument_catalogue(app: Any, settings: Any, catalogue: Any) -> Readiness:
+    """Probes and metrics of a federated catalogue: ready = index reachable at its schema version, crawl scheduler
+    running, keys loaded; metrics add the crawl figures."""
+    from catalog.federated.schema import SCHEMA_VERSION, schema_version
+
+    from .metrics import CrawlCollector
+
+    engine: Engine = catalogue.index.engine
+
+    def version() -> int:
+        with engine.connect() as connection:
+            return schema_version(connection)
+
+    readiness = Readiness("catalogue", [
+        database_check(engine), migrations_check(version, SCHEMA_VERSION),
+        worker_check("crawler", lambda: catalogue.scheduler.running),
+        keys_check(lambda: catalogue.participant.keys.active_kid)])
+    metrics = ServiceMetrics("catalogue")
+    metrics.add(CrawlCollector(catalogue.index.connector_statuses,
+                               lambda: catalogue.scheduler.last_report, catalogue.index.count))
+    _serve(app, settings, readiness, metrics)
+    return readiness

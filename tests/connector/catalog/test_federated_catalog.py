@@ -204,3 +204,33 @@ def test_jnt_catalog_crawl_once(world, tmp_path):
     assert missing.exit_code == 2 and "--authority" in missing.output
 
 
+
+
+def test_the_catalogue_participant_serves_probes_metrics_and_gis_endpoints(world):
+    from owslib.csw import CatalogueServiceWeb
+    from prometheus_client.parser import text_string_to_metric_families
+
+    base = world.server.base_url
+    assert httpx.get(base + "/health/live").json() == {"status": "alive", "service": "catalogue"}
+    ready = httpx.get(base + "/health/ready", timeout=10)
+    assert ready.status_code == 200, ready.text
+    assert {c["name"] for c in ready.json()["checks"]} == {"database", "migrations", "worker:crawler", "keys"}
+
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(httpx.get(base + "/metrics").text)
+               for s in family.samples}
+    assert samples[("jnt_crawl_connectors", (("state", "ok"),))] == 3
+    assert samples[("jnt_crawl_datasets", ())] == 4  # the private-companies-only dataset is not visible to it
+    assert samples[("jnt_crawl_duration_seconds", ())] > 0
+    enedis = (("connector", world.enedis.participant.did),)
+    assert samples[("jnt_crawl_connector_consecutive_failures", enedis)] == 0
+
+    records = httpx.get(base + "/ogcapi/collections/jnt-datasets/items", params={"q": "inondation"}).json()
+    assert [f["properties"]["title"] for f in records["features"]] == ["Zonage réglementaire PPRI — Inondation"]
+    csw = CatalogueServiceWeb(base + "/csw", timeout=20)
+    csw.getrecords2(maxrecords=20)
+    assert csw.results["matches"] == 4
+    world.catalogue.scheduler.stop()
+    failed = {c["name"] for c in httpx.get(base + "/health/ready", timeout=10).json()["checks"]
+              if c["status"] == "failed"}
+    assert failed == {"worker:crawler"}
