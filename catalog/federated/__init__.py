@@ -16,6 +16,8 @@ where, under which conditions" through a query API.
 * GIS access: `records_router` (`ogc_records`): OGC API – Records (JSON / GeoJSON) over the search;
   `csw_router` / `CswService` (`csw_server`): CSW 2.0.2 with pycsw as the engine, over a mirror of the index whose
   records are ISO 19139 (`iso_view`). The CSW names are imported on first use (pycsw takes a while to import).
+* `export_router` (`export_api`): the whole catalogue as DCAT-AP 3.0.0 in Turtle, JSON-LD or N-Triples (`export`,
+  described by a `CatalogueDescription`) and a read-only SPARQL endpoint over it (`sparql`, `SparqlLimits`).
 
 Identity is injected: this package never imports `connector`."""
 
@@ -23,6 +25,8 @@ from .access import Unauthenticated, access_router
 from .connectors import Backoff, ConnectorRef, ConnectorStatus
 from .crawler import ConnectorOutcome, Crawler, CrawlReport, CrawlSettings, TokenAuth
 from .errors import CrawlError, QueryError
+from .export import CatalogueDescription
+from .export_api import export_router
 from .facets import FACETS, FACETS_BY_NAME, Facet
 from .index import ApplyResult, DatasetRecord, FacetCount, FederatedIndex, ProviderInfo, SearchResult
 from .ogc_records import records_router
@@ -39,6 +43,7 @@ from .sources import (
     parse_connector_list,
     parse_directory,
 )
+from .sparql import SparqlLimits
 from .views import record_detail, record_summary, search_view, sheet_view
 
 _LAZY = {"csw_router": "csw_server", "CswService": "csw_server"}
@@ -54,6 +59,7 @@ def __getattr__(name: str):
 
 __all__ = [
     "CswService", "csw_router", "records_router",
+    "CatalogueDescription", "SparqlLimits", "export_router",
     "FACETS", "FACETS_BY_NAME", "ApplyResult", "Backoff", "ConnectorOutcome", "ConnectorRef", "ConnectorSource",
     "ConnectorStatus", "CrawlError", "CrawlReport", "CrawlScheduler", "CrawlSettings", "Crawler", "DatasetQuery",
     "DatasetRecord", "DirectorySource", "Facet", "FacetCount", "FederatedIndex", "IndexedDataset", "ProviderInfo",
