@@ -32,6 +32,8 @@ from catalog.federated import (
 )
 from catalog.federated.access import Authenticate, Unauthenticated, access_router
 from catalog.federated.csw_server import csw_router
+from catalog.federated.export import CatalogueDescription
+from catalog.federated.export_api import export_router
 from catalog.federated.ogc_records import records_router
 from catalog.geoconcepts import load_registry
 from policies.requester import Requester
@@ -165,7 +167,11 @@ def build_catalogue(settings: Settings, base_url: str, *, participant: Participa
     gis = [records_router(index, base_url=base_url),
            csw_router(index, base_url=base_url, database=Path(settings.data_dir) / "csw-mirror.sqlite",
                       on_service=services.append)]
-    app = create_catalog_app(index, scheduler=scheduler, routers=[participant.router(), access, *gis])
+    # DCAT-AP export (Turtle, JSON-LD, N-Triples) and the read-only SPARQL endpoint.
+    description = CatalogueDescription(base_url=base_url, publisher_did=participant.did,
+                                       publisher_name=settings.participant_name or "Catalogue fédéré JNT")
+    export = export_router(index, description, sparql=True)
+    app = create_catalog_app(index, scheduler=scheduler, routers=[participant.router(), access, *gis, export])
     app.state.participant = participant
     app.state.authenticator = authenticator
     catalogue = FederatedCatalogue(app=app, index=index, crawler=crawler, scheduler=scheduler, source=source,

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
+from rdflib import URIRef
 import pytest
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
@@ -234,3 +235,20 @@ def test_the_catalogue_participant_serves_probes_metrics_and_gis_endpoints(world
     failed = {c["name"] for c in httpx.get(base + "/health/ready", timeout=10).json()["checks"]
               if c["status"] == "failed"}
     assert failed == {"worker:crawler"}
+
+
+def test_the_catalogue_participant_exports_dcat_ap_and_answers_sparql(world):
+    from rdflib import Graph
+
+    base = world.server.base_url
+    turtle = httpx.get(base + "/api/export/catalog.ttl", timeout=30)
+    assert turtle.status_code == 200 and turtle.headers["content-type"].startswith("text/turtle")
+    graph = Graph().parse(data=turtle.text, format="turtle")
+    titles = {str(o) for o in graph.objects(None, URIRef("http://purl.org/dc/terms/title"))}
+    assert "MNT RGE ALTI 1 m" in titles
+    answer = httpx.get(base + "/api/sparql", params={"query": "SELECT (COUNT(?d) AS ?n) WHERE { ?d a dcat:Dataset }"},
+                       headers={"Accept": "application/sparql-results+json"}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    assert int(answer.json()["results"]["bindings"][0]["n"]["value"]) == 4
+    update = httpx.post(base + "/api/sparql", data={"update": "DELETE WHERE { ?s ?p ?o }"}, timeout=30)
+    assert update.status_code == 400
