@@ -14,8 +14,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
-from rdflib import URIRef
 import pytest
+from rdflib import URIRef
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
