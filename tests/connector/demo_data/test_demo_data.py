@@ -396,3 +396,28 @@ def test_real_dids_can_be_given(by_key):
     dataset = plan(providers=[by_key[("enedis", "GC061")].provider],
                    did_for=lambda org: dids.get(org, default_did(org)))[0]
     assert [p.iri for p in dataset.offers[0].assigners] == [dids["enedis"]]
+
+
+def test_the_connector_publishes_every_dataset_and_filters_the_catalogue(tmp_path, datasets):
+    """The plan as a provider connector stores it (connector.control.datasets): every sheet, offer and data source
+    is accepted, and a private company's catalogue leaves out what only public bodies or named recipients get."""
+    from sqlalchemy import create_engine
+
+    from connector.control.datasets import DatasetRegistry
+    from connector.identity.tokens import VerifiedClaims
+    from connector.store.migrate import upgrade
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'provider.db'}")
+    upgrade(engine)
+    registry = DatasetRegistry(engine)
+    for d in datasets:
+        registry.publish(d.sheet, list(d.offers), formats=d.formats, data_source=d.data_source)
+    public = VerifiedClaims(did=PUBLIC.did, name=REGION.name, category="public", kind=REGION.kind)
+    private = VerifiedClaims(did=PRIVATE.did, name=ENGINEERING_FIRM.name, category="private",
+                             kind=ENGINEERING_FIRM.kind)
+    seen_by_public, seen_by_private = set(registry.visible_ids(public)), set(registry.visible_ids(private))
+    assert seen_by_public == {d.iri for d in datasets}
+    hidden = {d.iri for d in datasets if d.choice.profile in ("network-operator", "security", "public-bodies",
+                                                              "engineering-model")}
+    assert seen_by_private == {d.iri for d in datasets} - hidden and len(hidden) == 19
+    engine.dispose()
