@@ -81,9 +81,8 @@ def demo(
     report_json: Annotated[Path | None, typer.Option("--report-json", help=t(
         "Écrit un résumé JSON du scénario.", "Write a JSON summary of the scenario."))] = None,
 ) -> None:
-    """Démonstration : le scénario le plus complet construit à ce jour."""
-    # Nothing keeps running yet (no servers): the scenario exits on its own, with or without --once.
-    raise typer.Exit(run_demo(ctx.obj["lang"], report_json))
+    """Démonstration : l'espace de données de l'estuaire de la Loire et son scénario inondation."""
+    raise typer.Exit(run_demo(ctx.obj["lang"], report_json, once=once))
 
 
 def main() -> None:

@@ -1,126 +1,285 @@
-"""The demonstration scenario, as far as the product is built. Six providers of the Loire-estuary data space
-publish datasets described by characterisation sheets (validated with SHACL) with offers generated from their
-licence (C5) and access mode (C7); a trust authority and the participants' DID documents run on loopback; the
-Région Pays de la Loire's JNT platform (a public body) and an engineering firm (a private company) are enrolled,
-and each provider verifies their signed tokens and decides, on the verified claims, which datasets each may obtain
-for flood-risk simulation on Nantes — that is the DSP catalogue each would see. Says plainly what is not built."""
+"""`jnt demo`: the Loire-estuary data space in one command, and its flood-risk scenario.
+
+The whole data space starts on loopback (`connector.demo_world`): the trust authority, the 40 provider connectors,
+the two consumers' connectors and the federated catalogue, which crawls them all. Then the scenario a JNT
+platform team would follow for flood-risk simulation on Nantes:
+
+1. search the catalogue (use case, territory, text);
+2. the use-case readiness report for each consumer (what is offered, by whom, and what it may obtain);
+3. an access plan per consumer (the best obtainable offer per géo-concept, and the gaps);
+4. the Région's platform (a public body) negotiates every item of its plan, starts the transfers and pulls the
+   files, each checked against the provider's file (SHA-256);
+5. the engineering firm (a private company) asks for the datasets reserved to public bodies and is refused, with
+   the provider's reason.
+
+A summary table and the URLs follow; the data space keeps running until Ctrl-C, or exits (`--once`) with 0 when
+every check holds. `--report-json` writes a machine-readable summary."""
 
 from __future__ import annotations
 
 import json
+import re
+import signal
+import threading
 import time
-from datetime import UTC, datetime
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import httpx
 from rich.console import Console
 from rich.table import Table
 
-from policies.templates import Restrictions, describe_policy
-
-from .demo_space import Actor, Published, run_space
+from .control.client import ManagementError
+from .demo_data import ENGINEERING_FIRM, REGION
+from .demo_world import DemoWorld, Member
 from .i18n import t
 
-NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
-PURPOSE, TERRITORY = "flood-risk-simulation", "44109"
-
-IGN = Actor("ign", "IGN", "public", "établissement public national")
-DDTM = Actor("ddtm-44", "DDTM de Loire-Atlantique", "public", "service de l'État")
-NANTES = Actor("nantes-metropole", "Nantes Métropole", "public", "collectivité territoriale")
-ENEDIS = Actor("enedis", "Enedis", "private", "entreprise")
-VEOLIA = Actor("veolia-eau", "Veolia Eau", "private", "entreprise")
-MAIF = Actor("maif", "MAIF", "private", "entreprise")
-REGION = Actor("region-pdl", "Région Pays de la Loire", "public", "collectivité territoriale")
-EGIS = Actor("egis-eau", "Egis Eau", "private", "entreprise")
+USE_CASE, TERRITORY, PURPOSE = "flood-risk", "44109", "flood-risk-simulation"
+START_BUDGET_S = 60.0
 
 
-def catalogue() -> list[Published]:
-    return [
-        Published(IGN, "GC001", "MNT RGE ALTI 1 m", "etalab-2.0", "public", None, "ANNUAL", "leve", resolution=1.0),
-        Published(DDTM, "GC039", "Zonage réglementaire PPRI Loire aval", "etalab-2.0", "public", None, "AS_NEEDED",
-                  "numerisation", scale=5000),
-        Published(NANTES, "GC033", "Réseau d'assainissement pluvial", "odbl-1.0", "public", None, "ANNUAL",
-                  "leve", scale=2000),
-        Published(ENEDIS, "GC061", "Postes sources et réseau HTA", "restricted", "restricted",
-                  Restrictions(categories=["public"], purposes=["flood-risk-simulation", "crisis-management"],
-                               valid_from=datetime(2026, 1, 1, tzinfo=UTC), valid_until=datetime(2027, 1, 1, tzinfo=UTC),
-                               territories=["44"], no_distribute=True, delete_at_end=True),
-                  "ANNUAL", "declaratif", scale=5000),
-        Published(VEOLIA, "GC063", "Ouvrages d'eau potable", "restricted", "restricted",
-                  Restrictions(purposes=["flood-risk-simulation"], max_count=10, duration="P6M",
-                               territories=["244400404"], no_distribute=True),
-                  "ANNUAL", "declaratif", scale=5000),
-        Published(MAIF, "GC072", "Sinistralité inondation agrégée", "restricted", "restricted",
-                  Restrictions(purposes=["flood-risk-simulation", "research"], actions=["aggregate"], no_distribute=True),
-                  "ANNUAL", "derive", scale=25000),
-    ]
+@dataclass
+class Obtained:
+    geoconcept: str
+    dataset: str
+    provider: str
+    state: str  # fetched | streaming | refused | failed
+    detail: str = ""
+    size: int = 0
+    verified: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"geoconcept": self.geoconcept, "dataset": self.dataset, "provider": self.provider,
+                "state": self.state, "detail": self.detail, "size": self.size, "verified": self.verified}
 
 
-NOT_BUILT = [
-    ("Points d'accès DSP 2025-1 des connecteurs (catalogue, négociation, transfert)",
-     "Connectors' DSP 2025-1 endpoints (catalog, negotiation, transfer)"),
-    ("Plan de données (EDR, pull/push, journal d'audit)", "Data plane (EDR, pull/push, audit log)"),
-    ("Catalogue fédéré, plans d'accès, sites web", "Federated catalogue, access plans, web sites"),
-    ("Les 40 fournisseurs du scénario complet, déploiement", "The 40 providers of the full scenario, deployment"),
-]
+@dataclass
+class Outcome:
+    checks: dict[str, bool] = field(default_factory=dict)
+    report: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return all(self.checks.values())
 
 
-def run_demo(lang: str = "fr", report_json: Path | None = None, console: Console | None = None) -> int:
-    console = console or Console()
-    started = time.perf_counter()
-    console.rule(t("JNT Data Space — démonstration, estuaire de la Loire", "JNT Data Space — demo, Loire estuary", lang))
-    items = catalogue()
-    console.print(t("Démarrage de l'autorité de confiance et des participants sur 127.0.0.1…",
-                    "Starting the trust authority and the participants on 127.0.0.1…", lang))
-    space = run_space(items, [REGION, EGIS], PURPOSE, TERRITORY, now=NOW)
-    console.print(t(f"Autorité : {space.authority_url} — hôte des participants : {space.host_url} "
-                    f"({len(space.participants)} participants inscrits)",
-                    f"Authority: {space.authority_url} — participants' host: {space.host_url} "
-                    f"({len(space.participants)} participants enrolled)", lang), highlight=False)
+def _catalogue(world: DemoWorld, token: str | None = None) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.Client(base_url=world.catalogue_url, headers=headers, timeout=60)
 
-    console.print(t("\n[bold]Jeux de données publiés[/] (fiche validée par SHACL, offre issue de C5 × C7) :",
-                    "\n[bold]Published datasets[/] (sheet validated with SHACL, offer from C5 × C7):", lang))
-    for item, row in zip(items, space.datasets, strict=True):
-        verdict = t("fiche conforme", "sheet conforms", lang) if row["conforms"] else \
-            t(f"{item.shacl_violations} violation(s)", f"{item.shacl_violations} violation(s)", lang)
-        console.print(f"[bold]{item.provider.name}[/] — {item.title} ({item.geoconcept}, {item.licence}, {item.access}) "
-                      f"— {verdict}, {t('complétude', 'completeness', lang)} {row['completeness']:.0%}", highlight=False)
-        for line in describe_policy(item.offer, lang):
-            console.print(f"    {line}", highlight=False, markup=False)
 
-    console.print(t("\n[bold]Identités vérifiées[/] (jeton auto-émis signé + attestation d'adhésion de l'autorité) :",
-                    "\n[bold]Verified identities[/] (signed self-issued token + the authority's membership credential):",
+def _obtain(world: DemoWorld, consumer: Member, item: dict[str, Any], declared: dict[str, Any]) -> Obtained:
+    """Negotiate one plan item from the consumer's connector, start the transfer, pull the data and check it."""
+    dataset = item["dataset"]["id"]
+    result = Obtained(item["geoconcept"]["id"], dataset, item["provider"]["name"], "failed")
+    client = consumer.client
+    try:
+        negotiation = client.start_negotiation(item["provider"]["dsp"], item["provider"]["did"], dataset,
+                                               item["offer"], purpose=declared.get("purpose") or PURPOSE,
+                                               territory=declared.get("territory"))
+        done = client.wait_negotiation(negotiation["id"], timeout=60)
+        if done["state"] != "FINALIZED":
+            result.state, result.detail = "refused", (done.get("error_detail") or done["state"])
+            return result
+        transfer = client.start_transfer(done["agreement_id"], format=item.get("format") or "HttpData-PULL")
+        started = client.wait_transfer(transfer["id"], timeout=60)
+        if started["state"] != "STARTED":
+            result.detail = started.get("error_detail") or started["state"]
+            return result
+        source = next(d for d in world.datasets if d.iri == dataset)
+        if source.path is None:  # a real-time feed: the transfer is open, the consumer streams it
+            result.state, result.verified = "streaming", True
+            return result
+        copy = client.fetch_transfer(transfer["id"], timeout=300)
+        expected = world.generated.digests.get(f"{source.provider.id}/{source.path}") if world.generated else None
+        result.state, result.size = "fetched", int(copy.get("size") or 0)
+        result.verified = expected is not None and copy.get("sha256") == expected
+        if not result.verified:
+            result.detail = "SHA-256 différent du fichier du fournisseur / differs from the provider's file"
+    except ManagementError as exc:
+        result.detail = str(exc)
+    return result
+
+
+def _refusals(world: DemoWorld, firm: Member, reserved: list[dict[str, Any]]) -> list[Obtained]:
+    """The private company asks for what is reserved to public bodies: each negotiation must be refused."""
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(lambda item: _obtain(world, firm, item, {"purpose": PURPOSE, "territory": TERRITORY}),
+                             reserved))
+
+
+def run_scenario(world: DemoWorld, lang: str, console: Console) -> Outcome:
+    outcome = Outcome()
+    region, firm = world.member(REGION.id), world.member(ENGINEERING_FIRM.id)
+    report = world.catalogue.scheduler.last_report if world.catalogue else None
+    providers = len(world.members) - 2
+    outcome.checks["providers_crawled"] = report is not None and report.ok >= providers and report.failed == 0
+    with _catalogue(world) as public:
+        found = public.get("/api/datasets", params={"usecase": USE_CASE, "territory": TERRITORY, "per_page": 5}).json()
+        flood = public.get("/api/datasets", params={"q": "inondation", "per_page": 5}).json()
+    console.print(t(f"\n[bold]1. Recherche[/] — cas d'usage inondation sur Nantes : {found['total']} jeux ; "
+                    f"« inondation » : {flood['total']} jeux",
+                    f"\n[bold]1. Search[/] — flood use case on Nantes: {found['total']} datasets; "
+                    f"'inondation': {flood['total']} datasets", lang))
+    outcome.report["search"] = {"usecase_territory": found["total"], "text": flood["total"]}
+
+    plans: dict[str, dict[str, Any]] = {}
+    readiness: dict[str, dict[str, Any]] = {}
+    for member in (region, firm):  # a token is good for one request: a fresh one each time
+        with _catalogue(world, world.catalogue_token(member.org.id)) as api:
+            answer = api.get("/api/reports/readiness", params={"usecase": USE_CASE, "territory": TERRITORY,
+                                                                "purpose": PURPOSE})
+            readiness[member.org.id] = answer.json() if answer.status_code == 200 else {"error": answer.text}
+        with _catalogue(world, world.catalogue_token(member.org.id)) as api:
+            answer = api.post("/api/plans", json={"usecase": USE_CASE, "territory": TERRITORY, "purpose": PURPOSE})
+            plans[member.org.id] = answer.json() if answer.status_code == 200 else {"error": answer.text}
+    outcome.checks["readiness_report"] = all("error" not in r for r in readiness.values())
+    outcome.checks["plans"] = all("items" in p for p in plans.values())
+    console.print(t("[bold]2. Rapport de préparation[/] et [bold]3. plans d'accès[/] :",
+                    "[bold]2. Readiness report[/] and [bold]3. access plans[/]:", lang))
+    for member in (region, firm):
+        plan, totals = plans[member.org.id], readiness[member.org.id].get("totals", {})
+        calcul, context = totals.get("calcul", {}), totals.get("contextualisation", {})
+        console.print(t(
+            f"   {member.org.name} : calcul {calcul.get('offered')}/{calcul.get('geoconcepts')} offerts, "
+            f"{calcul.get('obtainable')} obtenables ; contextualisation {context.get('offered')}/"
+            f"{context.get('geoconcepts')} offerts, {context.get('obtainable')} obtenables — plan : "
+            f"{len(plan.get('items', []))} géo-concepts, {len(plan.get('gaps', []))} lacunes",
+            f"   {member.org.name}: computation {calcul.get('offered')}/{calcul.get('geoconcepts')} offered, "
+            f"{calcul.get('obtainable')} obtainable; context {context.get('offered')}/{context.get('geoconcepts')} "
+            f"offered, {context.get('obtainable')} obtainable — plan: {len(plan.get('items', []))} géo-concepts, "
+            f"{len(plan.get('gaps', []))} gaps", lang), highlight=False)
+    outcome.report["readiness"] = {key: value.get("totals", value) for key, value in readiness.items()}
+    outcome.report["plans"] = {key: {"items": len(p.get("items", [])), "gaps": len(p.get("gaps", []))}
+                               for key, p in plans.items()}
+    if not outcome.checks["plans"]:
+        return outcome
+
+    region_plan = plans[region.org.id]
+    console.print(t(f"[bold]4. {region.org.name}[/] : négociation, transfert et téléchargement de "
+                    f"{len(region_plan['items'])} jeux…",
+                    f"[bold]4. {region.org.name}[/]: negotiating, transferring and pulling "
+                    f"{len(region_plan['items'])} datasets…", lang))
+    declared = region_plan.get("declared") or {"purpose": PURPOSE, "territory": TERRITORY}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        obtained = list(pool.map(lambda item: _obtain(world, region, item, declared), region_plan["items"]))
+    got = [o for o in obtained if o.state in ("fetched", "streaming")]
+    outcome.checks["public_consumer_obtains_its_plan"] = len(got) == len(obtained) and bool(obtained)
+    outcome.checks["data_verified"] = all(o.verified for o in got)
+    reserved = [item for item in region_plan["items"] if _reserved_to_public_bodies(world, item)]
+    outcome.checks["public_consumer_obtains_reserved"] = bool(reserved) and all(
+        o.state in ("fetched", "streaming") for o in obtained if any(i["dataset"]["id"] == o.dataset for i in reserved))
+
+    console.print(t(f"[bold]5. {firm.org.name}[/] demande les {len(reserved)} jeux réservés aux organismes publics…",
+                    f"[bold]5. {firm.org.name}[/] asks for the {len(reserved)} datasets reserved to public bodies…",
                     lang))
-    for row in {r["consumer"]: r for r in space.verified}.values():
-        console.print(f"  {row['consumer']} — {row['did']} — {t('catégorie', 'category', lang)} {row['category']}",
-                      highlight=False)
+    refused = _refusals(world, firm, reserved)
+    outcome.checks["private_consumer_refused_with_reason"] = bool(refused) and all(
+        o.state == "refused" and o.detail for o in refused)
+    outcome.report["obtained"] = [o.to_json() for o in obtained]
+    outcome.report["refused"] = [o.to_json() for o in refused]
+    _summary(console, lang, obtained, refused, region, firm)
+    return outcome
 
-    table = Table(title=t(f"Ce que chacun peut obtenir pour la simulation du risque d'inondation sur Nantes ({TERRITORY})",
-                          f"What each may obtain for flood-risk simulation on Nantes ({TERRITORY})", lang),
-                  show_lines=True)
-    for column in (t("consommateur", "consumer", lang), t("fournisseur", "provider", lang),
-                   t("jeu de données", "dataset", lang), t("décision", "decision", lang), t("raison", "reason", lang)):
-        table.add_column(column)
-    results = []
-    for row in space.catalogs:
-        verdict = {"permit": t("[green]obtenable[/]", "[green]obtainable[/]", lang),
-                   "deny": t("[red]refusé[/]", "[red]denied[/]", lang),
-                   "not-applicable": t("[red]non obtenable[/]", "[red]not obtainable[/]", lang)}[row["decision"]]
-        reason = row["reason"] if lang == "fr" else row["reason_en"]
-        table.add_row(row["consumer"], row["provider"], row["dataset"], verdict, reason)
-        results.append({"consumer": row["consumer"], "provider": row["provider"], "dataset": row["dataset"],
-                        "decision": row["decision"], "reason": reason, "duties": row["duties"]})
+
+def _reserved_to_public_bodies(world: DemoWorld, item: dict[str, Any]) -> bool:
+    source = next((d for d in world.datasets if d.iri == item["dataset"]["id"]), None)
+    restrictions = source.choice.restrictions if source is not None else None
+    return restrictions is not None and list(restrictions.categories or []) == ["public"]
+
+
+def reason_of(detail: str, lang: str) -> str:
+    """The engine's reason in a termination detail (`…; refusé : <reason>; … denied: <reason>; …`)."""
+    found = re.search(r"denied: ([^;]+)" if lang == "en" else r"refusé : ([^;]+)", detail)
+    return found.group(1).strip() if found else detail.splitlines()[0][:120] if detail else ""
+
+
+def _summary(console: Console, lang: str, obtained: list[Obtained], refused: list[Obtained], region: Member,
+             firm: Member) -> None:
+    table = Table(title=t("Ce que chaque consommateur a obtenu", "What each consumer obtained", lang))
+    for header in (t("consommateur", "consumer", lang), t("jeux demandés", "datasets asked", lang),
+                   t("téléchargés et vérifiés", "pulled and verified", lang), t("flux ouverts", "feeds open", lang),
+                   t("refusés", "refused", lang), t("octets", "bytes", lang)):
+        table.add_column(header)
+    for member, rows in ((region, obtained), (firm, refused)):
+        table.add_row(member.org.name, str(len(rows)),
+                      str(sum(1 for o in rows if o.state == "fetched" and o.verified)),
+                      str(sum(1 for o in rows if o.state == "streaming")),
+                      str(sum(1 for o in rows if o.state == "refused")),
+                      f"{sum(o.size for o in rows):,}".replace(",", " "))
     console.print(table)
-    console.print(t("[bold]Pas encore construit[/] (voir les issues ouvertes) :",
-                    "[bold]Not built yet[/] (see the open issues):", lang))
-    for fr, en in NOT_BUILT:
-        console.print(f"  - {t(fr, en, lang)}", highlight=False)
-    elapsed = time.perf_counter() - started
-    console.print(t(f"Scénario terminé en {elapsed:.1f} s ; les serveurs sont arrêtés.",
-                    f"Scenario finished in {elapsed:.1f} s; the servers are stopped.", lang))
-    if report_json is not None:
-        report_json.write_text(json.dumps({
-            "scenario": "loire-estuary-partial", "authority": space.authority_url, "participants": space.participants,
-            "datasets": space.datasets, "verified": space.verified, "decisions": results,
-        }, ensure_ascii=False, indent=2), encoding="utf-8")
-        console.print(t(f"Rapport écrit : {report_json}", f"Report written: {report_json}", lang))
-    return 0
+    if refused:
+        reasons = Table(title=t(f"Refus opposés à {firm.org.name}, avec la raison du fournisseur",
+                                f"Refusals to {firm.org.name}, with the provider's reason", lang))
+        for header in (t("géo-concept", "géo-concept", lang), t("fournisseur", "provider", lang),
+                       t("raison", "reason", lang)):
+            reasons.add_column(header)
+        for o in refused:
+            reasons.add_row(o.geoconcept, o.provider, reason_of(o.detail, lang))
+        console.print(reasons)
+
+
+def _urls(world: DemoWorld, lang: str, console: Console) -> dict[str, str]:
+    urls = {"catalogue": world.catalogue_url + "/", "catalogue_api": world.catalogue_url + "/api/datasets",
+            "readiness_report": f"{world.catalogue_url}/reports/readiness?usecase={USE_CASE}&territory={TERRITORY}",
+            "authority": world.authority_server.base_url if world.authority_server else "",
+            "region_console": world.member(REGION.id).url + "/management/docs",
+            "firm_console": world.member(ENGINEERING_FIRM.id).url + "/management/docs"}
+    console.print(t("\n[bold]Adresses[/]", "\n[bold]Addresses[/]", lang))
+    for name, url in urls.items():
+        console.print(f"  {name:<18} {url}", highlight=False)
+    return urls
+
+
+def run_demo(lang: str = "fr", report_json: Path | None = None, console: Console | None = None, *,
+             once: bool = True, stop: threading.Event | None = None) -> int:
+    console = console or Console()
+    console.rule(t("JNT Data Space — démonstration, estuaire de la Loire", "JNT Data Space — demo, Loire estuary", lang))
+    started = time.perf_counter()
+    world = DemoWorld.in_temporary_directory(progress=lambda fr, en: console.print(
+        f"[{time.perf_counter() - started:5.1f} s] " + t(fr, en, lang), highlight=False))
+    try:
+        try:
+            world.start()
+        except Exception as exc:
+            console.print(t(f"[red]Démarrage impossible :[/] {exc}", f"[red]Could not start:[/] {exc}", lang))
+            return 1
+        ready = time.perf_counter() - started
+        console.print(t(f"Espace de données prêt en {ready:.1f} s", f"Data space ready in {ready:.1f} s", lang))
+        outcome = run_scenario(world, lang, console)
+        outcome.checks["ready_within_budget"] = ready <= START_BUDGET_S
+        urls = _urls(world, lang, console)
+        outcome.report.update(ready_seconds=round(ready, 1), timings={k: round(v, 2) for k, v in world.timings.items()},
+                              checks=outcome.checks, urls=urls, ok=outcome.ok,
+                              participants={key: {"did": m.did, "name": m.org.name, "category": m.org.category}
+                                            for key, m in world.members.items()},
+                              catalogue_did=world.catalogue.participant.did if world.catalogue else None)
+        failed = [name for name, ok in outcome.checks.items() if not ok]
+        if failed:
+            console.print(t(f"[red]Échec des contrôles :[/] {', '.join(failed)}",
+                            f"[red]Failed checks:[/] {', '.join(failed)}", lang))
+        else:
+            console.print(t("[green]Tous les contrôles du scénario sont passés.[/]",
+                            "[green]Every check of the scenario passed.[/]", lang))
+        if report_json is not None:
+            report_json.write_text(json.dumps(outcome.report, ensure_ascii=False, indent=2), encoding="utf-8")
+        if not once:
+            console.print(t("L'espace de données reste en marche — Ctrl-C pour l'arrêter.",
+                            "The data space keeps running — Ctrl-C to stop it.", lang))
+            _wait(stop)
+        return 0 if outcome.ok else 1
+    finally:
+        world.close()
+
+
+def _wait(stop: threading.Event | None) -> None:
+    event = stop or threading.Event()
+    if stop is None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: event.set())
+    try:
+        while not event.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass

@@ -87,7 +87,10 @@ class TransferProtocol(ProcessProtocol):
                               f"unknown agreement for this consumer: {agreement_id}", consumer_pid=consumer_pid)
         if agreement.negotiation_id:
             negotiation = self.store.get("negotiation", agreement.negotiation_id)
-            if negotiation is not None and negotiation.state != "FINALIZED":
+            # Finalized, or finalizing: the consumer commits FINALIZED on our event message a moment before we
+            # commit it on the acknowledgement, and may ask for a transfer in between.
+            finalizing = negotiation is not None and negotiation.intent == "FINALIZING"
+            if negotiation is not None and negotiation.state != "FINALIZED" and not finalizing:
                 raise bad_request("agreement-not-finalized",
                                   f"la négociation de l'accord n'est pas finalisée ({negotiation.state})",
                                   f"the agreement's negotiation is not finalized ({negotiation.state})",

@@ -35,6 +35,16 @@ log = logging.getLogger(__name__)
 
 DSP_CONTEXT = "https://w3id.org/dspace/2025/1/context.jsonld"
 STARTED = "STARTED"
+STARTING = "STARTING"
+
+
+def is_started(transfer: Any) -> bool:
+    """The provider has started (or resumed) the transfer: STARTED, or its start message is on its way — the
+    consumer holds the start message (and its token) as soon as it is acknowledged, a moment before the provider
+    commits STARTED on that acknowledgement; refusing (and revoking) in that moment would break every fast
+    consumer."""
+    return transfer.state == STARTED or (transfer.intent == STARTING and transfer.state in ("REQUESTED",
+                                                                                               "SUSPENDED"))
 
 
 def _permit_explanation(decision: Any) -> dict[str, list[str]]:
@@ -47,7 +57,8 @@ def _permit_explanation(decision: Any) -> dict[str, list[str]]:
             "en": [f"permitted: permission '{actions}' active, {satisfied} constraint(s) satisfied"]}
 
 
-_TRANSFER = select(Transfer.id, Transfer.role, Transfer.state, Transfer.provider_pid, Transfer.consumer_pid,
+_TRANSFER = select(Transfer.id, Transfer.role, Transfer.state, Transfer.intent, Transfer.provider_pid,
+                   Transfer.consumer_pid,
                    Transfer.counterparty_did, Transfer.agreement_id, Transfer.format, Transfer.context).where(
     Transfer.role == "provider", Transfer.provider_pid == bindparam("pid"),
     Transfer.counterparty_did == bindparam("did"))
@@ -92,7 +103,7 @@ class Enforcer:
     def binding_of(self, transfer_id: str) -> Binding | None:
         """What a STARTED transfer's tokens are bound to (for a refresh); None if it is not STARTED."""
         transfer = self.store.get("transfer", transfer_id)
-        if transfer is None or transfer.state != STARTED or transfer.role != "provider":
+        if transfer is None or not is_started(transfer) or transfer.role != "provider":
             return None
         agreement = self.store.get_agreement(transfer.agreement_id)
         return Binding(transfer.provider_pid, transfer.agreement_id, transfer.counterparty_did,
@@ -119,7 +130,7 @@ class Enforcer:
             if transfer is None or transfer.agreement_id != claims.agreement:
                 raise AccessDenied(403, "wrong-transfer", "transfert inconnu pour ce jeton",
                                    "unknown transfer for this token")
-            if transfer.state != STARTED:
+            if not is_started(transfer):
                 self.edr.revoke(transfer.id)
                 raise AccessDenied(403, "transfer-not-started",
                                    f"accès révoqué : le transfert est {transfer.state}",
@@ -151,7 +162,7 @@ class Enforcer:
             if transfer is None or transfer.role != "provider":
                 raise AccessDenied(404, "unknown-transfer", f"transfert inconnu : {transfer_id}",
                                    f"unknown transfer: {transfer_id}")
-            if transfer.state != STARTED:
+            if not is_started(transfer):
                 raise AccessDenied(409, "transfer-not-started", f"le transfert est {transfer.state}",
                                    f"the transfer is {transfer.state}")
             agreement = self.store.get_agreement(transfer.agreement_id)
@@ -174,7 +185,7 @@ class Enforcer:
         is audited — it ends a delivery the consumer was receiving; a transfer that left STARTED is already in the
         log as a transfer event."""
         transfer = self.store.get("transfer", access.transfer.id)
-        if transfer is None or transfer.state != STARTED:
+        if transfer is None or not is_started(transfer):
             state = transfer.state if transfer is not None else "?"
             raise AccessDenied(403, "transfer-not-started", f"le transfert est {state}", f"the transfer is {state}")
         try:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -17,6 +18,9 @@ from sqlalchemy import Engine
 from connector.identity.storage import make_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Alembic's environment is module-level state (the `context` and `op` proxies): two migrations run at once from
+# threads of one process (a multi-tenant host starting its connectors) would trample each other.
+_ALEMBIC = threading.Lock()
 
 
 def _config() -> Config:
@@ -34,7 +38,7 @@ def upgrade(target: str | Engine, revision: str = "head") -> str | None:
     already. Returns the revision reached."""
     engine, owned = _engine(target)
     try:
-        with engine.begin() as connection:
+        with _ALEMBIC, engine.begin() as connection:
             config = _config()
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
@@ -48,7 +52,7 @@ def downgrade(target: str | Engine, revision: str) -> str | None:
     """Take the database back to `revision` (``-1``: one step; ``base``: empty). Returns the revision reached."""
     engine, owned = _engine(target)
     try:
-        with engine.begin() as connection:
+        with _ALEMBIC, engine.begin() as connection:
             config = _config()
             config.attributes["connection"] = connection
             command.downgrade(config, revision)

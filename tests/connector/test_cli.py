@@ -145,23 +145,26 @@ def test_describe_and_profile(runner, files):
     assert result.exit_code == 0 and "recipientCategory" in result.output and "44109 Nantes" in result.output
 
 
-def test_demo_runs_and_reports(runner, tmp_path):
+def test_demo_runs_the_flood_scenario_and_reports(runner, tmp_path):
+    """`jnt demo --once`: the 40 providers, 2 consumers and the catalogue on loopback, the flood-risk scenario, and
+    the checks of issue 9 — all crawled, readiness report computed, the public consumer obtains the open datasets and
+    those reserved to public bodies (pulled, SHA-256 checked), the private consumer is refused those, with the
+    provider's reason."""
     report = tmp_path / "report.json"
-    result = runner.invoke(app, ["demo", "--once", "--report-json", str(report)])
+    result = runner.invoke(app, ["--lang", "en", "demo", "--once", "--report-json", str(report)])
     assert result.exit_code == 0, result.output
     data = json.loads(report.read_text(encoding="utf-8"))
-    decisions = data["decisions"]
-    assert len(data["participants"]) == 8 and data["authority"].startswith("http://127.0.0.1:")
-    assert all(d["conforms"] for d in data["datasets"])  # every demo sheet passes SHACL
-    categories = {v["did"].rsplit(":", 1)[-1]: v["category"] for v in data["verified"]}
-    assert categories == {"region-pdl": "public", "egis-eau": "private"}  # claims from verified credentials
-    assert all(v["issuer"] and v["issuer"].startswith("did:web:127.0.0.1") for v in data["verified"])
-    by_key = {(d["consumer"], d["provider"]): d for d in decisions}
-    assert by_key[("Région Pays de la Loire", "Enedis")]["decision"] == "permit"
-    assert by_key[("Egis Eau", "Enedis")]["decision"] != "permit"
-    assert "entreprise privée" in by_key[("Egis Eau", "Enedis")]["reason"]
-    assert by_key[("Egis Eau", "IGN")]["duties"] == ["attribute"]
-    assert "Pas encore construit" in result.output
+    assert data["ok"] is True and all(data["checks"].values()), data["checks"]
+    assert len(data["participants"]) == 42
+    assert sum(1 for p in data["participants"].values() if p["category"] == "public") == 31  # 30 + the Région
+    assert data["ready_seconds"] <= 60
+    assert data["readiness"]["region-pdl"]["all"]["obtainable"] > data["readiness"]["estuaire-ingenierie"]["all"][
+        "obtainable"]
+    fetched = [o for o in data["obtained"] if o["state"] == "fetched"]
+    assert len(fetched) >= 40 and all(o["verified"] and o["size"] > 0 for o in fetched)
+    assert data["refused"] and all(o["state"] == "refused" for o in data["refused"])
+    assert all("private company" in o["detail"] for o in data["refused"])
+    assert "Every check of the scenario passed" in result.output
 
 
 def test_invalid_lang(runner):
