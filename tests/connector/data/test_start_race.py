@@ -34,14 +34,14 @@ def test_a_consumer_is_served_while_the_provider_commits_its_start_and_refused_b
         mine = _provider_transfer(provider, consumer.client.get_transfer(started["id"]))
         store.update("transfer", mine.id, mine.version, state="REQUESTED", intent="STARTING",
                      next_attempt_at=None)
-        served = httpx.get(edr["endpoint"], headers={"Authorization": edr["authorization"]}, timeout=10)
+        served = httpx.get(edr["endpoint"], headers={"Authorization": f"Bearer {edr['authorization']}"}, timeout=10)
         assert served.status_code == 200, served.text
         assert served.text == "repère;cote\nR1;4.1\n"
 
         # Before the decision (REQUESTED, nothing decided): refused, and the token revoked.
         mine = store.get("transfer", mine.id)
         store.update("transfer", mine.id, mine.version, state="REQUESTED", intent=None)
-        refused = httpx.get(edr["endpoint"], headers={"Authorization": edr["authorization"]}, timeout=10)
+        refused = httpx.get(edr["endpoint"], headers={"Authorization": f"Bearer {edr['authorization']}"}, timeout=10)
         assert refused.status_code == 403 and "transfer-not-started" in refused.text
     finally:
         space.close()
