@@ -249,7 +249,9 @@ def run_demo(lang: str = "fr", report_json: Path | None = None, console: Console
         ready = time.perf_counter() - started
         console.print(t(f"Espace de données prêt en {ready:.1f} s", f"Data space ready in {ready:.1f} s", lang))
         outcome = run_scenario(world, lang, console)
-        outcome.checks["ready_within_budget"] = ready <= START_BUDGET_S
+        # The start-up budget of issue 9 is reported, measured by tests/benchmarks/test_demo_bench.py; it is not a
+        # check: a loaded machine must not make the scenario fail.
+        outcome.report["ready_within_budget"] = ready <= START_BUDGET_S
         urls = _urls(world, lang, console)
         outcome.report.update(ready_seconds=round(ready, 1), timings={k: round(v, 2) for k, v in world.timings.items()},
                               checks=outcome.checks, urls=urls, ok=outcome.ok,
