@@ -6,7 +6,7 @@ English, and so do an unreachable connector and a wait that times out."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Literal
@@ -18,6 +18,7 @@ from connector.i18n import t
 
 TransferAction = Literal["suspend", "resume", "complete", "terminate"]
 NEGOTIATION_ENDED = ("FINALIZED", "TERMINATED")
+PLAN_RUNNING = "running"
 TRANSFER_ENDED = ("COMPLETED", "TERMINATED")
 
 
@@ -235,3 +236,45 @@ class ManagementClient:
     def verify_audit(self, checkpoint: str | None = None) -> dict[str, Any]:
         """The audit chain's check: `ok`, `count`, `firstBrokenSeq`, `headSeq`, `reason` {fr, en}."""
         return self._call("GET", "/audit/verify", params={"checkpoint": checkpoint})
+
+    # -- access plans (brokering) ---------------------------------------------------------------------------------
+    def run_plan(self, plan: Mapping[str, Any], *, fetch: bool | None = None, use_alternatives: bool = True,
+                 parallel: int | None = None) -> dict[str, Any]:
+        """Have the connector obtain the data of an access plan (the federated catalogue's `AccessPlan`): the run,
+        `running` (follow it with `get_plan_run` or `wait_plan_run`). `fetch` False: stop at the started transfers
+        (default: pull the data of PULL formats into the received directory)."""
+        body: dict[str, Any] = {"plan": dict(plan), "use_alternatives": use_alternatives}
+        if fetch is not None:
+            body["fetch"] = fetch
+        if parallel is not None:
+            body["parallel"] = parallel
+        return self._call("POST", "/plans", json=body)
+
+    def list_plan_runs(self, *, status: str | None = None, offset: int = 0, limit: int = 50) -> dict[str, Any]:
+        return self._call("GET", "/plans", params={"status": status, "offset": offset, "limit": limit})
+
+    def get_plan_run(self, run_id: str) -> dict[str, Any]:
+        """The run: status, totals, each item's step, processes, received file or reason, and the plan's gaps."""
+        return self._call("GET", f"/plans/{_path_id(run_id)}")
+
+    def cancel_plan_run(self, run_id: str) -> dict[str, Any]:
+        return self._call("POST", f"/plans/{_path_id(run_id)}/cancel")
+
+    def wait_plan_run(self, run_id: str, timeout: float = 300.0,
+                      on_progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+        """Poll until the run has ended (any status but `running`); `on_progress` gets each view that differs from
+        the previous one. ManagementError on timeout."""
+        deadline = time.monotonic() + timeout
+        seen: Any = None
+        while True:
+            run = self.get_plan_run(run_id)
+            progress = [(i["step"], i["candidate"]) for i in run["items"]], run["status"]
+            if on_progress is not None and progress != seen:
+                on_progress(run)
+            seen = progress
+            if run["status"] != PLAN_RUNNING:
+                return run
+            if time.monotonic() >= deadline:
+                raise ManagementError(None, "timeout", f"exécution {run_id} toujours en cours après {timeout:g} s",
+                                      f"run {run_id} still running after {timeout:g} s", body=run)
+            time.sleep(max(self.poll_interval, 0.05))

@@ -3,7 +3,8 @@ operator or the participant console does — publish datasets (a characterisatio
 an ODRL offer written by hand or generated from the licence and access mode), read a provider's catalogue through
 this participant's identity, start and follow negotiations, read agreements, start and steer transfers, pull a
 transfer's data as consumer (and hand its EDR to an application), list the copies received, read and verify the
-audit log.
+audit log, run an access plan of the federated catalogue (`plans_api`: negotiations, transfers and pulls for a
+use case's géo-concepts, with progress).
 
 Every route needs the management token (`Authorization: Bearer <token>` or `X-Api-Key: <token>`). Every refusal is
 a JSON problem `{"error", "field", "fr", "en"}` naming the input at fault and the rule it breaks — input the schema
@@ -1253,4 +1254,8 @@ def management_router(plane: ControlPlane, management_token: str) -> APIRouter:
         raise ApiProblem(409, "busy", "processus modifié en parallèle : réessayer",
                          "process changed concurrently: retry")
 
+    # -- access plans (brokering) -----------------------------------------------------------------------------------
+    from .plans_api import plans_router  # it builds on this module's problems and pages
+
+    router.include_router(plans_router(plane))
     return router

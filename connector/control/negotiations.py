@@ -149,7 +149,10 @@ class NegotiationProtocol(ProcessProtocol):
 
     def committed(self, process: Any, previous: str | None, plan: Any) -> None:
         """Contract events in the audit log: an agreement stored (signed as provider, accepted as consumer), a
-        negotiation finalized, or terminated with its reason."""
+        negotiation finalized, or terminated with its reason. The plane hears of every change of state (a running
+        access plan waits for them)."""
+        if process.state != previous:
+            self.plane.process_committed(self.kind, process, previous)
         audit = getattr(self.plane, "audit", None)
         if audit is None:
             return
@@ -198,6 +201,10 @@ class NegotiationProtocol(ProcessProtocol):
             reasons = _reason_list(doc)
             changes["error_detail"] = "; ".join([f"terminated by the counterparty (code {doc.get('code', '-')})",
                                                  *reasons])
+            # Kept as sent, for whoever explains the refusal (an access plan's run shows it line by line).
+            context = dict(process.context or {})
+            context["termination"] = {"code": doc.get("code"), "reason": reasons}
+            process.context = context
         return changes
 
     # -- reactions --------------------------------------------------------------------------------------------------
@@ -370,8 +377,10 @@ class NegotiationProtocol(ProcessProtocol):
 
     # -- management ---------------------------------------------------------------------------------------------------
     def start(self, *, provider_address: str, provider_did: str, offer: Mapping[str, Any], dataset_id: str,
-              purpose: str | None = None, territory: str | None = None) -> Negotiation:
-        """Start a negotiation as consumer: the request is sent by a worker."""
+              purpose: str | None = None, territory: str | None = None,
+              process_id: str | None = None) -> Negotiation:
+        """Start a negotiation as consumer: the request is sent by a worker. `process_id`: the id to give it, chosen
+        and recorded beforehand by a caller that must never start it twice (a second insert fails)."""
         offer = dict(offer)
         offer.pop("@context", None)
         offer.setdefault("@type", "Offer")
@@ -384,7 +393,8 @@ class NegotiationProtocol(ProcessProtocol):
         return self.store.create_with(
             "negotiation", role="consumer", provider_pid=None, consumer_pid=m.new_pid(),
             counterparty_did=provider_did, counterparty_address=provider_address.rstrip("/"), state=INITIAL,
-            intent=NegotiationIntent.REQUESTING.value, dataset_id=dataset_id, offer=offer, context=context)
+            intent=NegotiationIntent.REQUESTING.value, dataset_id=dataset_id, offer=offer, context=context,
+            **({"id": process_id} if process_id else {}))
 
     def offer_to(self, *, consumer_address: str, consumer_did: str, dataset_id: str, offer_id: str) -> Negotiation:
         """A provider-initiated offer."""

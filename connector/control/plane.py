@@ -1,9 +1,11 @@
 """`ControlPlane`: one participant's control plane — its identity, its store, its published datasets, the two
 protocols and the dispatcher that sends their messages. The HTTP layers (DSP endpoints, management API) are thin
-routers over it; several control planes can live in one process (multi-tenant hosting)."""
+routers over it; several control planes can live in one process (multi-tenant hosting). As consumer, it also runs
+access plans (`brokering.PlanRunner`), moved on by the changes of state of the processes they started."""
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from dataclasses import dataclass
@@ -11,6 +13,7 @@ from typing import Any
 
 from connector.store import Store
 
+from .brokering import PlanRunner
 from .datasets import DatasetRegistry
 from .dispatcher import Dispatcher
 from .messages import http_data_address
@@ -18,6 +21,7 @@ from .negotiations import NegotiationProtocol
 from .reactions import Reactions
 from .transfers import TransferProtocol
 
+log = logging.getLogger(__name__)
 EDR_LIFETIME = 600  # seconds: data-plane tokens live at most 10 minutes
 
 
@@ -32,6 +36,8 @@ class PlaneOptions:
     max_delay: float = 30.0
     max_attempts: int = 8
     replica_id: str = ""  # stable name of this replica: its leases are released when it restarts
+    plan_workers: int = 4  # access-plan runs: threads taking steps (quick) and threads pulling data (long)
+    plan_sweep: float = 30.0  # seconds between two looks at the running plans (a backstop: events drive them)
 
 
 class ControlPlane:
@@ -66,6 +72,7 @@ class ControlPlane:
         self.dispatcher = Dispatcher(self, workers=o.workers, lease_seconds=o.lease_seconds, idle_poll=o.idle_poll,
                                      base_delay=o.base_delay, max_delay=o.max_delay, max_attempts=o.max_attempts,
                                      owner_prefix=o.replica_id)
+        self.plans = PlanRunner(self, workers=o.plan_workers, sweep_interval=o.plan_sweep)
 
     def start(self) -> ControlPlane:
         if self.options.replica_id:  # work leased by this replica before a crash is free again
@@ -75,9 +82,11 @@ class ControlPlane:
             self.sweeper.start()
         if self.pusher is not None:
             self.pusher.start()
+        self.plans.start()  # runs left running by the last process resume
         return self
 
     def stop(self) -> None:
+        self.plans.stop()
         if self.pusher is not None:
             self.pusher.stop()
         if self.sweeper is not None:
@@ -86,6 +95,14 @@ class ControlPlane:
 
     def wake(self) -> None:
         self.dispatcher.wake()
+
+    def process_committed(self, kind: str, process: Any, previous: str | None) -> None:
+        """A negotiation or transfer changed state (committed): the access-plan runs waiting for it move on. Never
+        raises: the transition is already acknowledged."""
+        try:
+            self.plans.on_committed(kind, process, previous)
+        except Exception:
+            log.exception("%s %s: the plan runner could not be told of %s", kind, process.id, process.state)
 
     def data_address_for(self, transfer: Any) -> dict[str, Any] | None:
         """The pull DataAddress of a started transfer: the data plane endpoint of this transfer and a token (JWS by

@@ -148,11 +148,12 @@ class TransferProtocol(ProcessProtocol):
         return self.receive(claims, pid, message, doc, _EVENT_FOR[message], extra=self._incoming_fields)
 
     def committed(self, process: Any, previous: str | None, plan: Any) -> None:
-        """A change of state is committed: audit it, and tell the push worker when a push transfer enters or leaves
-        STARTED. Never raises: the transition is already acknowledged (a push missed here is found again by the
+        """A change of state is committed: tell the plane (a running access plan waits for it), audit it, and tell the
+        push worker when a push transfer enters or leaves STARTED. Never raises: the transition is already acknowledged (a push missed here is found again by the
         worker's sweep of STARTED push transfers)."""
         if process.state == previous:
             return
+        self.plane.process_committed(self.kind, process, previous)
         self._audit_transition(process, previous)
         pusher = getattr(self.plane, "pusher", None)
         if pusher is None or process.role != "provider" or not is_push(process.format):
@@ -251,9 +252,11 @@ class TransferProtocol(ProcessProtocol):
 
     # -- management ---------------------------------------------------------------------------------------------------
     def start(self, *, agreement_id: str, format: str = "HttpData-PULL", provider_address: str | None = None,
-              provider_did: str | None = None, data_address: Mapping[str, Any] | None = None) -> Transfer:
+              provider_did: str | None = None, data_address: Mapping[str, Any] | None = None,
+              process_id: str | None = None) -> Transfer:
         """Request a transfer as consumer under one of our agreements (the provider's address comes from the
-        negotiation that produced it unless given)."""
+        negotiation that produced it unless given). `process_id`: the id to give it, chosen and recorded beforehand
+        by a caller that must never start it twice (a second insert fails)."""
         agreement = self.store.get_agreement(agreement_id)
         negotiation = self.store.get("negotiation", agreement.negotiation_id) if agreement else None
         if provider_address is None or provider_did is None:
@@ -280,7 +283,7 @@ class TransferProtocol(ProcessProtocol):
             "transfer", role="consumer", provider_pid=None, consumer_pid=m.new_pid(), counterparty_did=provider_did,
             counterparty_address=(provider_address or "").rstrip("/"), state=INITIAL, agreement_id=agreement_id,
             format=format, data_address=dict(data_address) if data_address else None,
-            intent=TransferIntent.REQUESTING.value, context={})
+            intent=TransferIntent.REQUESTING.value, context={}, **({"id": process_id} if process_id else {}))
 
     def request_change(self, process: Transfer, action: str) -> Transfer:
         """Operator's suspend / resume / complete / terminate (management API), checked against the state machine."""

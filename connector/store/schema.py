@@ -1,8 +1,8 @@
 """The connector's tables (SQLAlchemy 2 typed ORM): contract negotiations, agreements, transfer processes, the
 idempotency record of the protocol messages already processed, published datasets and offers, the audit log
 (hash-chained records and the head of the chain; ``connector.audit`` writes and verifies them), the data plane's
-token grants, use counters and pending pushes (provider side) and the copies received as consumer with their
-deletion duty.
+token grants, use counters and pending pushes (provider side), the copies received as consumer with their
+deletion duty, and the runs of access plans (consumer side) with their items.
 
 Portable types only (SQLite and PostgreSQL): states, roles and intents are plain strings (the enums live in
 ``connector.dsp.states``), JSON documents use ``sqlalchemy.JSON``, and every timestamp is a timezone-aware UTC
@@ -289,3 +289,56 @@ class DataPush(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PlanRun(Base):
+    """One run of an access plan by this connector as consumer (`connector.control.brokering`): the plan as it was
+    posted (its items, alternatives and gaps), what the consumer declares in each contract request (`purpose`,
+    `territory`), the options of the run (`fetch`, `use_alternatives`, `parallel`) and its status — `running` until
+    every item has ended, then `completed`, `completed-with-failures`, `failed`, or `cancelled` by the operator."""
+
+    __tablename__ = "plan_runs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    plan_id: Mapped[str] = mapped_column(String(255), index=True)
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON)
+    consumer_did: Mapped[str | None] = mapped_column(String(512))
+    usecase: Mapped[str | None] = mapped_column(String(255))
+    purpose: Mapped[str] = mapped_column(String(1024))
+    territory: Mapped[str | None] = mapped_column(Text)  # declared: a territory code, or WKT for a bbox
+    options: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PlanItem(Base):
+    """One géo-concept of a plan run and where it stands: its `step` (pending, negotiating, agreed, transferring,
+    started, fetched, failed, skipped), the candidate being tried (0: the plan's choice, then its alternatives), the
+    negotiation and transfer of that attempt, the copy received, why it failed, and every attempt so far
+    (`attempts`). The ids of a step's process are written (compare-and-set on `version`) *before* the process is
+    created, so a restart creates it at most once. `lease_owner` marks the worker pulling the data."""
+
+    __tablename__ = "plan_items"
+    __table_args__ = (UniqueConstraint("run_id", "position"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("plan_runs.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    geoconcept_id: Mapped[str] = mapped_column(String(255))
+    step: Mapped[str] = mapped_column(String(16))
+    candidate: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    negotiation_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    agreement_id: Mapped[str | None] = mapped_column(String(255))
+    transfer_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    copy_id: Mapped[str | None] = mapped_column(String(36))
+    received_path: Mapped[str | None] = mapped_column(String(4096))
+    received_size: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    lease_owner: Mapped[str | None] = mapped_column(String(255))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)

@@ -13,11 +13,11 @@ from connector.store import Base, current_revision, head_revision, upgrade
 
 TABLES = {"negotiations", "agreements", "transfers", "messages_seen", "identity_seen_tokens", "alembic_version",
           "datasets", "offers", "audit_records", "audit_head", "edr_grants", "agreement_usage", "received_copies",
-          "data_pushes"}
+          "data_pushes", "plan_runs", "plan_items"}
 
 
 def test_a_new_database_is_migrated_to_head(database_url):
-    assert head_revision() == "0006"
+    assert head_revision() == "0007"
     assert current_revision(database_url) is None
     assert upgrade(database_url) == head_revision()
     assert current_revision(database_url) == head_revision()
@@ -58,6 +58,12 @@ def test_downgrade_one_step_then_upgrade_again(database_url):
     from connector.store.migrate import downgrade
 
     upgrade(database_url)
+    assert downgrade(database_url, "-1") == "0006"
+    engine = make_engine(database_url)
+    try:
+        assert not {"plan_runs", "plan_items"} & set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
     assert downgrade(database_url, "-1") == "0005"
     engine = make_engine(database_url)
     try:
@@ -95,7 +101,7 @@ def test_jnt_db_commands(tmp_path):
     again = runner.invoke(app, ["db", "upgrade", "--data-dir", data_dir])
     assert again.exit_code == 0 and "déjà à jour" in again.output, again.output
     back = runner.invoke(app, ["--lang", "en", "db", "downgrade", "--data-dir", data_dir])
-    assert back.exit_code == 0 and "revision: 0005" in back.output, back.output
+    assert back.exit_code == 0 and "revision: 0006" in back.output, back.output
     broken = runner.invoke(app, ["--lang", "en", "db", "current", "--database-url",
                                  "postgresql+psycopg://nobody@127.0.0.1:1/none"])
     assert broken.exit_code == 1 and "database unreachable" in broken.output, broken.output
