@@ -17,6 +17,7 @@ every check holds. `--report-json` writes a machine-readable summary."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import signal
@@ -103,6 +104,45 @@ def _obtain(world: DemoWorld, consumer: Member, item: dict[str, Any], declared: 
     return result
 
 
+def _is_feed(world: DemoWorld, item: dict[str, Any]) -> bool:
+    source = next((d for d in world.datasets if d.iri == item["dataset"]["id"]), None)
+    return source is not None and source.path is None
+
+
+def _run_plan(world: DemoWorld, consumer: Member, plan: dict[str, Any]) -> list[Obtained]:
+    """The consumer's connector obtains the plan's files itself (`POST /management/plans`: negotiations,
+    transfers, pulls, progress); each received file is checked against the provider's. Real-time feeds are not
+    pulled to a file: their transfers are opened, for the consumer to stream."""
+    files = {**plan, "items": [item for item in plan["items"] if not _is_feed(world, item)]}
+    feeds = [item for item in plan["items"] if _is_feed(world, item)]
+    declared = plan.get("declared") or {"purpose": PURPOSE, "territory": TERRITORY}
+    results: list[Obtained] = []
+    try:
+        run = consumer.client.run_plan(files, fetch=True, parallel=8)
+        run = consumer.client.wait_plan_run(run["id"], timeout=600)
+    except ManagementError as exc:
+        return [Obtained(i["geoconcept"]["id"], i["dataset"]["id"], i["provider"]["name"], "failed", str(exc))
+                for i in plan["items"]]
+    received_dir = Path(consumer.connector.receiver.received_dir)
+    for item in run["items"]:
+        result = Obtained(item["geoconcept"]["id"], item["dataset"]["id"], item["provider"]["name"],
+                          {"fetched": "fetched", "failed": "refused"}.get(item["step"], item["step"]))
+        if item.get("error"):
+            result.detail = json.dumps(item["error"], ensure_ascii=False)
+        received = item.get("received")
+        if received:
+            path = Path(received["path"])
+            path = path if path.is_absolute() else received_dir / path
+            result.size = int(received.get("size") or 0)
+            source = next(d for d in world.datasets if d.iri == item["dataset"]["id"])
+            expected = world.generated.digests.get(f"{source.provider.id}/{source.path}") if world.generated else None
+            result.verified = path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == expected
+        results.append(result)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results += list(pool.map(lambda item: _obtain(world, consumer, item, declared), feeds))
+    return results
+
+
 def _refusals(world: DemoWorld, firm: Member, reserved: list[dict[str, Any]]) -> list[Obtained]:
     """The private company asks for what is reserved to public bodies: each negotiation must be refused."""
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -158,13 +198,11 @@ def run_scenario(world: DemoWorld, lang: str, console: Console) -> Outcome:
         return outcome
 
     region_plan = plans[region.org.id]
-    console.print(t(f"[bold]4. {region.org.name}[/] : négociation, transfert et téléchargement de "
-                    f"{len(region_plan['items'])} jeux…",
-                    f"[bold]4. {region.org.name}[/]: negotiating, transferring and pulling "
-                    f"{len(region_plan['items'])} datasets…", lang))
-    declared = region_plan.get("declared") or {"purpose": PURPOSE, "territory": TERRITORY}
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        obtained = list(pool.map(lambda item: _obtain(world, region, item, declared), region_plan["items"]))
+    console.print(t(f"[bold]4. {region.org.name}[/] : son connecteur exécute le plan — négociation, transfert et "
+                    f"téléchargement de {len(region_plan['items'])} jeux…",
+                    f"[bold]4. {region.org.name}[/]: its connector runs the plan — negotiating, transferring and "
+                    f"pulling {len(region_plan['items'])} datasets…", lang))
+    obtained = _run_plan(world, region, region_plan)
     got = [o for o in obtained if o.state in ("fetched", "streaming")]
     outcome.checks["public_consumer_obtains_its_plan"] = len(got) == len(obtained) and bool(obtained)
     outcome.checks["data_verified"] = all(o.verified for o in got)
