@@ -15,6 +15,7 @@ from . import (
     catalog_cli,
     config_cli,
     connector_cli,
+    console_cli,
     db_cli,
     geoconcept_cli,
     participant_cli,
@@ -45,6 +46,7 @@ app.add_typer(audit_cli.app, name="audit")
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(backup_cli.app, name="backup")
 app.add_typer(config_cli.app, name="config")
+app.add_typer(console_cli.app, name="console")
 
 
 @app.callback()

@@ -33,6 +33,16 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(None, description="Bearer token of the trust authority's admin API.")
     management_token: SecretStr | None = Field(
         None, description="API key of a connector's management API (`Authorization: Bearer` or `X-Api-Key`).")
+    console_users: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Operators who may sign in to the participant console besides the "
+        "management token: `name:hash` entries (comma-separated or a JSON list), each hash made by "
+        "`jnt console hash-password` (scrypt).")
+    console_session_secret: SecretStr | None = Field(
+        None, description="Key that signs the console's session cookies; give every replica the same one. Unset: "
+        "each process draws its own at start-up (sessions end when it restarts).")
+    console_session_minutes: int = Field(
+        30, ge=1, le=720, description="A console session ends after this many minutes without a page viewed "
+        "(and after 8 hours in any case).")
     metrics_token: SecretStr | None = Field(
         None, description="Bearer token a Prometheus scraper must present at `/metrics`; unset: `/metrics` is open "
                           "(it holds counts, never identifiers or secrets).")
@@ -60,7 +70,7 @@ class Settings(BaseSettings):
     status_list_ttl_seconds: float = Field(300.0, ge=0, description="How long a fetched status list is reused.")
     credential_validity_days: int = Field(365, ge=1, description="Validity of the membership credentials issued.")
 
-    @field_validator("trusted_authorities", mode="before")
+    @field_validator("trusted_authorities", "console_users", mode="before")
     @classmethod
     def _split_dids(cls, value: object) -> object:
         if isinstance(value, str):
@@ -68,6 +78,16 @@ class Settings(BaseSettings):
             if text.startswith("["):
                 return json.loads(text)
             return [item.strip() for item in text.split(",") if item.strip()]
+        return value
+
+    @field_validator("console_users")
+    @classmethod
+    def _check_console_users(cls, value: list[str]) -> list[str]:
+        for i, entry in enumerate(value):
+            name, _, encoded = entry.partition(":")
+            if not name.strip() or len(encoded.strip().split("$")) != 6 or not encoded.strip().startswith("scrypt$"):
+                raise ValueError(f"console_users[{i}]: expected name:scrypt$N$r$p$salt$key "
+                                 "(made by `jnt console hash-password`)")
         return value
 
     def effective_database_url(self) -> str:

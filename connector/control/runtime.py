@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from catalog.dsp_catalog import CatalogInfo, DspService
 from catalog.sheet import Agent
 from connector.audit import AuditLog
+from connector.console import console_from_settings
 from connector.data.consumer import Receiver
 from connector.data.duties import Sweeper
 from connector.data.edr import EdrService
@@ -116,5 +117,6 @@ def build_connector(settings: Settings, base_url: str, *, participant: Participa
     app = create_connector_app(plane, authenticator, catalog_info(participant.did, dsp_url, name),
                                management_token=token, participant=participant,
                                extra_routers=[data_router(data), *(extra_routers or [])])
+    app.include_router(console_from_settings(settings, plane, sources_dir=sources_dir))  # at /console
     instrument_connector(app, settings, plane, participant.keys, audit)
     return Connector(app, plane, participant, authenticator, base_url, data, audit, receiver)
