@@ -34,7 +34,7 @@ from rich.table import Table
 
 from .control.client import ManagementError
 from .demo_data import ENGINEERING_FIRM, REGION
-from .demo_world import DemoWorld, Member
+from .demo_world import MANAGEMENT_TOKEN, DemoWorld, Member
 from .i18n import t
 
 USE_CASE, TERRITORY, PURPOSE = "flood-risk", "44109", "flood-risk-simulation"
@@ -263,11 +263,14 @@ def _urls(world: DemoWorld, lang: str, console: Console) -> dict[str, str]:
     urls = {"catalogue": world.catalogue_url + "/", "catalogue_api": world.catalogue_url + "/api/datasets",
             "readiness_report": f"{world.catalogue_url}/reports/readiness?usecase={USE_CASE}&territory={TERRITORY}",
             "authority": world.authority_server.base_url if world.authority_server else "",
-            "region_console": world.member(REGION.id).url + "/management/docs",
-            "firm_console": world.member(ENGINEERING_FIRM.id).url + "/management/docs"}
+            "region_console": world.member(REGION.id).url + "/console/",
+            "firm_console": world.member(ENGINEERING_FIRM.id).url + "/console/",
+            "region_management": world.member(REGION.id).url + "/management/docs"}
     console.print(t("\n[bold]Adresses[/]", "\n[bold]Addresses[/]", lang))
     for name, url in urls.items():
         console.print(f"  {name:<18} {url}", highlight=False)
+    console.print(t(f"  (consoles et API de gestion : jeton « {MANAGEMENT_TOKEN} »)",
+                    f"  (consoles and management API: token '{MANAGEMENT_TOKEN}')", lang), highlight=False)
     return urls
 
 
