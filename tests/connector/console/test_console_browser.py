@@ -110,6 +110,11 @@ def test_negotiate_transfer_and_fetch_from_the_consumer_console(page, world):  #
 
 def test_a_policy_test_request_is_refused_with_its_reason(page, world):  # noqa: F811
     sign_in(page, world.provider)
+    # From the keyboard: the first Tab reaches the skip link, which leads to the content.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "contenu"
     page.get_by_role("link", name="Politiques").first.click()
     page.get_by_label("Licence (C5)", exact=True).select_option("restricted")
     page.get_by_label("Modalité d'accès (C7)", exact=True).select_option("restricted")

@@ -383,6 +383,8 @@ def test_the_stylesheet_colours_have_enough_contrast():
     for fg, bg in pairs:
         assert contrast(colours[fg], colours[bg]) >= 4.5, (fg, bg, contrast(colours[fg], colours[bg]))
     assert contrast("#ffffff", colours["brand"]) >= 4.5  # the header
+    assert contrast(colours["focus"], colours["paper"]) >= 3 and contrast(colours["focus-on-brand"],
+                                                                          colours["brand"]) >= 3  # focus rings
     assert contrast(colours["ink"], "#e8edf5") >= 4.5  # the navigation bar and table heads
     assert ":focus-visible" in css and "outline: 3px" in css  # focus is visible
 
