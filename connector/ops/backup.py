@@ -49,6 +49,8 @@ SKIPPED_TABLES = frozenset({"alembic_version"})
 # Rows the schema creates itself and that a restore updates rather than inserts (the audit log's head).
 SINGLETONS = {"audit_head": ("id",)}
 BATCH = 500
+# Settings that are not SecretStr but must not be shown or archived either (password hashes).
+SECRET_SETTINGS = frozenset({"console_users"})
 
 
 class BackupError(Exception):
@@ -151,7 +153,7 @@ def public_settings(settings: Any) -> dict[str, Any]:
     secrets: list[str] = []
     for name in type(settings).model_fields:
         value = getattr(settings, name)
-        if hasattr(value, "get_secret_value"):
+        if hasattr(value, "get_secret_value") or name in SECRET_SETTINGS:
             if value is not None:
                 secrets.append(name)
             continue

@@ -29,9 +29,11 @@ def test_every_setting_is_documented_with_its_variable():
 def test_config_show_hides_secrets():
     result = CliRunner().invoke(app, ["config", "show"], env={"JNT_MANAGEMENT_TOKEN": "do-not-print-me",
                                                              "JNT_KEY_PASSPHRASE": "nor-me", "JNT_LANG": "en",
-                                                             "JNT_DATABASE_URL": "postgresql+psycopg://jnt:s3cr3t-pw@db/jnt"})
+                                                             "JNT_DATABASE_URL": "postgresql+psycopg://jnt:s3cr3t-pw@db/jnt",
+                                                             "JNT_CONSOLE_USERS": "alice:scrypt$16384$8$1$c2FsdA$aGFzaA"})
     assert result.exit_code == 0, result.output
     assert "do-not-print-me" not in result.output and "nor-me" not in result.output
     assert "s3cr3t-pw" not in result.output and "jnt:***@db" in result.output
     shown = json.loads(result.output)
+    assert "scrypt$" not in result.output and "console_users" in shown["secrets_not_included"]
     assert {"management_token", "key_passphrase"} <= set(shown["secrets_not_included"])
