@@ -5,7 +5,8 @@ self-issued token for the connector it crawls (`Participant.token_for`), so each
 credential may see. It serves its DID document beside the query API, so connectors can verify those tokens, and
 serves eligibility, access plans and the readiness report (`catalog.federated.access`) to callers who present the
 same kind of self-issued token, addressed to the catalogue's DID: its `Authenticator` verifies it (membership
-credential included) and the policy engine decides on the verified claims.
+credential included) and the policy engine decides on the verified claims. The public web site
+(`catalog.federated.site`) takes the same token at sign-in (`token_sign_in`).
 
 The connectors come from the trust authority's participant directory (a participant enrolled without a DSP
 endpoint gets the one its DID document publishes) or from a static list file. Used by `jnt catalog serve|crawl`
@@ -17,6 +18,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 
@@ -35,6 +37,7 @@ from catalog.federated.csw_server import csw_router
 from catalog.federated.export import CatalogueDescription
 from catalog.federated.export_api import export_router
 from catalog.federated.ogc_records import records_router
+from catalog.federated.site import CatalogueSite, SignIn, SiteLinks
 from catalog.geoconcepts import load_registry
 from policies.requester import Requester
 
@@ -111,6 +114,25 @@ def caller_authentication(authenticator: Authenticator) -> Authenticate:
     return authenticate
 
 
+def token_sign_in(authenticator: Authenticator) -> SignIn:
+    """`token -> Requester` for signing in to the catalogue's web site with a self-issued token addressed to the
+    catalogue: the same checks as a bearer token on the API (`caller_authentication`); a refused token raises
+    `Unauthenticated` with the failed check."""
+
+    def sign_in(token: str) -> Requester:
+        try:
+            claims = authenticator.authenticate(f"Bearer {token}")
+        except IdentityError as exc:
+            log.info("catalogue site sign-in refused (%s): %s", exc.check, exc.en)
+            raise Unauthenticated(exc.check, exc.fr, exc.en) from None
+        if not claims.authenticated:
+            raise Unauthenticated("unsupported", "ce catalogue ne vérifie pas les identités (mode TCK)",
+                                  "this catalogue verifies no identity (TCK mode)")
+        return claims.requester()
+
+    return sign_in
+
+
 def load_participant(settings: Settings, base_url: str, *, create_identity: bool = False) -> Participant:
     passphrase = load_passphrase(settings.key_passphrase.get_secret_value() if settings.key_passphrase else None,
                                  settings.key_passphrase_file)
@@ -161,7 +183,13 @@ def build_catalogue(settings: Settings, base_url: str, *, participant: Participa
     crawler = Crawler(index, token_for=participant.token_for, settings=crawl_settings)
     scheduler = CrawlScheduler(crawler, source, interval=interval)
     authenticator = Authenticator.from_settings(settings, participant.did)
-    access = access_router(index, authenticate=caller_authentication(authenticator), catalogue_did=participant.did)
+    # The public web site (search, sheets, connectors; sign-in with a token addressed to the catalogue).
+    site = CatalogueSite(index, sign_in=token_sign_in(authenticator), catalogue_did=participant.did,
+                         scheduler=scheduler, links=SiteLinks(ogcapi="/ogcapi", csw="/csw", sparql="/api/sparql"),
+                         secure_cookies=base_url.startswith("https://"),
+                         origins=("{0.scheme}://{0.netloc}".format(urlsplit(base_url)),))
+    access = access_router(index, authenticate=caller_authentication(authenticator), catalogue_did=participant.did,
+                           pages=site)
     services: list[Any] = []
     # GIS tools: OGC API – Records and CSW 2.0.2 (pycsw over a mirror of the index, kept beside it).
     gis = [records_router(index, base_url=base_url),
@@ -171,7 +199,8 @@ def build_catalogue(settings: Settings, base_url: str, *, participant: Participa
     description = CatalogueDescription(base_url=base_url, publisher_did=participant.did,
                                        publisher_name=settings.participant_name or "Catalogue fédéré JNT")
     export = export_router(index, description, sparql=True)
-    app = create_catalog_app(index, scheduler=scheduler, routers=[participant.router(), access, *gis, export])
+    app = create_catalog_app(index, scheduler=scheduler, routers=[participant.router(), access, *gis, export,
+                                                                    site.router()])
     app.state.participant = participant
     app.state.authenticator = authenticator
     catalogue = FederatedCatalogue(app=app, index=index, crawler=crawler, scheduler=scheduler, source=source,

@@ -1,6 +1,7 @@
 """`jnt participant …` and `jnt keys …`: create a participant's identity (encrypted keys, DID document), show its
-DID document, store the membership credential the authority issued, serve the DID document in development, and
-rotate or retire keys. Errors are one clear message in French or English, never a traceback."""
+DID document, store the membership credential the authority issued, issue a self-issued token for an audience (to
+sign in to the catalogue's web site), serve the DID document in development, and rotate or retire keys. Errors are
+one clear message in French or English, never a traceback."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import uvicorn
 from .i18n import t
 from .identity import IdentityError, Participant, create_participant_app, load_passphrase
 from .identity.did import did_from_url, did_to_url, parse_did_web
+from .identity.tokens import MAX_LIFETIME
 from .settings import Settings
 
 app = typer.Typer(help=t("Identité d'un participant : clés, DID, attestation d'adhésion.",
@@ -145,6 +147,34 @@ def set_credential(
     participant.save_credential(text)
     typer.echo(t(f"Attestation enregistrée (valable jusqu'au {claims.get('validUntil')})",
                  f"Credential stored (valid until {claims.get('validUntil')})", lang_of(ctx)), err=True)
+
+
+@app.command(help=t("Émet un jeton d'identité auto-signé (avec l'attestation d'adhésion) pour un destinataire, "
+                    "p. ex. pour se connecter au site du catalogue fédéré.",
+                    "Issue a self-issued identity token (membership credential inside) for an audience, e.g. to "
+                    "sign in to the federated catalogue's web site."))
+def token(
+    ctx: typer.Context,
+    audience: Annotated[str, typer.Option("--audience", help=t(
+        "DID du destinataire (le catalogue : did:web:catalogue.example).",
+        "The audience's DID (the catalogue: did:web:catalogue.example)."))],
+    lifetime: Annotated[int, typer.Option("--lifetime", help=t(
+        f"Durée de vie en secondes (1..{MAX_LIFETIME}).", f"Lifetime in seconds (1..{MAX_LIFETIME})."))] = MAX_LIFETIME,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help=DATA_DIR_HELP)] = None,
+) -> None:
+    if not 0 < lifetime <= MAX_LIFETIME:
+        fail(ctx, f"--lifetime doit être entre 1 et {MAX_LIFETIME} s", f"--lifetime must be in 1..{MAX_LIFETIME} s", 2)
+    try:
+        parse_did_web(audience)
+    except IdentityError as exc:
+        fail_identity(ctx, exc, 2)
+    participant = _load(ctx, data_dir)
+    if participant.credential is None:
+        fail(ctx, "aucune attestation d'adhésion : le destinataire refusera le jeton (jnt participant set-credential)",
+             "no membership credential: the audience will refuse the token (jnt participant set-credential)")
+    typer.echo(t(f"Jeton pour {audience}, valable {lifetime} s, à usage unique :",
+                 f"Token for {audience}, valid {lifetime} s, single use:", lang_of(ctx)), err=True)
+    typer.echo(participant.token_for(audience, lifetime=lifetime))
 
 
 @app.command(help=t("Sert le document DID du participant (développement).",

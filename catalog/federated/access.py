@@ -7,7 +7,9 @@ routes (`access_router`) beside the query API:
 * `POST /api/plans` with `{"usecase", "purpose", "territory" | "bbox"}` — the access plan
   (`catalog/data/schemas/access-plan.schema.json`);
 * `GET /api/reports/readiness?usecase=&territory=|bbox=&purpose=&format=json|html` and the page
-  `GET /reports/readiness` (HTML; French, or English with `lang=en` or `Accept-Language: en`).
+  `GET /reports/readiness` (HTML; French, or English with `lang=en` or `Accept-Language: en`). Given `pages` (the
+  catalogue's web site, `catalog.federated.site.CatalogueSite`), the page takes the site's frame and language, and
+  is evaluated for the participant signed in to the site when no token is presented.
 
 Who asks: the caller presents the bearer token a connector sends on DSP requests (self-issued, carrying its
 membership credential), with the catalogue's DID as audience. The `authenticate` callable injected by the
@@ -20,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -28,6 +30,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from catalog.geoconcepts import FLOOD_RISK
+from catalog.web.i18n import accept_language
 from policies.requester import Requester
 
 from .connectors import iso, utcnow
@@ -53,6 +56,17 @@ MAX_BODY = 64 * 1024
 PAGE = "/reports/readiness"
 
 
+class ReadinessPages(Protocol):
+    """How the readiness page fits in a web site: its language, the participant signed in to the site, the site's
+    frame (and what to do to the response: cookies, headers)."""
+
+    def page_lang(self, request: Request) -> str: ...
+
+    def page_caller(self, request: Request) -> Requester | None: ...
+
+    def page_chrome(self, request: Request, lang: str) -> tuple[Any, Callable[[Response], None]]: ...
+
+
 class Unauthenticated(Exception):
     """A token was presented and refused (`check`: the identity layer's code, e.g. `expired`, `audience`)."""
 
@@ -76,19 +90,7 @@ def request_lang(request: Request) -> str:
             raise QueryError("lang", "unknown-value", f"« {lang} » ; attendu : fr ou en", f"'{lang}'; expected: fr or en",
                              lang)
         return lang
-    best, best_q = "fr", 0.0
-    for part in request.headers.get("accept-language", "").split(","):
-        tag, _, params = part.strip().partition(";")
-        code = tag.strip().lower()[:2]
-        if code not in LANGS:
-            continue
-        try:
-            q = float(params.strip()[2:]) if params.strip().startswith("q=") else 1.0
-        except ValueError:
-            q = 0.0
-        if q > best_q:
-            best, best_q = code, q
-    return best
+    return accept_language(request.headers.get("accept-language")) or "fr"
 
 
 def _single(request: Request, allowed: tuple[str, ...]) -> dict[str, str]:
@@ -117,9 +119,10 @@ def _answer(work: Callable[[], Any]) -> Any:
 
 
 def access_router(index: FederatedIndex, *, authenticate: Authenticate | None = None, catalogue_did: str | None = None,
-                  prefix: str = "/api") -> APIRouter:
+                  prefix: str = "/api", pages: ReadinessPages | None = None) -> APIRouter:
     """The eligibility, plan and readiness routes over `index`. `authenticate(request)` gives the caller's verified
-    claims (None without a token) or raises `Unauthenticated`; without it, a presented token is refused (401)."""
+    claims (None without a token) or raises `Unauthenticated`; without it, a presented token is refused (401).
+    `pages`: the web site the readiness page belongs to (None: a standalone page)."""
     router = APIRouter(tags=["Catalogue fédéré — accès"])
     registry = index.registry
 
@@ -201,8 +204,10 @@ def access_router(index: FederatedIndex, *, authenticate: Authenticate | None = 
 
         return await run_in_threadpool(_answer, work)
 
-    def report_of(request: Request, params: dict[str, str]) -> dict[str, Any]:
+    def report_of(request: Request, params: dict[str, str], *, in_site: bool = False) -> dict[str, Any]:
         requester = caller(request)
+        if requester is None and in_site and pages is not None:
+            requester = pages.page_caller(request)
         search = [("usecase", params.get("usecase") or _default_use_case())]
         search += [(name, params[name]) for name in ("territory", "bbox") if params.get(name)]
         query = parse_query(search, registry)
@@ -216,19 +221,25 @@ def access_router(index: FederatedIndex, *, authenticate: Authenticate | None = 
             return FLOOD_RISK
         return next(iter(cases))
 
-    def html_page(request: Request, params: dict[str, str], lang: str) -> HTMLResponse:
+    def html_page(request: Request, params: dict[str, str], lang: str, *, in_site: bool = False) -> HTMLResponse:
         shown = {**params, "usecase": params.get("usecase") or _default_use_case()}
         base = {k: v for k, v in shown.items() if k not in ("format", "lang") and v}
         other = "en" if lang == "fr" else "fr"
         links = {"json_url": f"{prefix}/reports/readiness?{urlencode({**base, 'format': 'json'})}",
                  "switch_url": f"{PAGE}?{urlencode({**base, 'lang': other})}", "form_action": PAGE}
         use_cases = {key: {"fr": uc.label_fr, "en": uc.label_en} for key, uc in registry.use_cases().items()}
+        chrome, finish = pages.page_chrome(request, lang) if in_site and pages is not None else (None, None)
         try:
-            report = report_of(request, params)
+            report = report_of(request, params, in_site=in_site)
         except QueryError as exc:
-            return HTMLResponse(render_readiness(None, lang=lang, params=shown, use_cases=use_cases, error=exc,
-                                                 **links), status_code=exc.status)
-        return HTMLResponse(render_readiness(report, lang=lang, params=shown, use_cases=use_cases, **links))
+            response = HTMLResponse(render_readiness(None, lang=lang, params=shown, use_cases=use_cases, error=exc,
+                                                     chrome=chrome, **links), status_code=exc.status)
+        else:
+            response = HTMLResponse(render_readiness(report, lang=lang, params=shown, use_cases=use_cases,
+                                                     chrome=chrome, **links))
+        if finish is not None:
+            finish(response)
+        return response
 
     readiness_parameters = ("usecase", "territory", "bbox", "purpose", "format", "lang")
 
@@ -251,11 +262,12 @@ def access_router(index: FederatedIndex, *, authenticate: Authenticate | None = 
     def readiness_html(request: Request) -> Any:
         def work() -> Response:
             params = _single(request, readiness_parameters)
-            return html_page(request, {k: v for k, v in params.items() if k != "format"}, request_lang(request))
+            lang = pages.page_lang(request) if pages is not None else request_lang(request)
+            return html_page(request, {k: v for k, v in params.items() if k != "format"}, lang, in_site=True)
 
         return _answer(work)
 
     return router
 
 
-__all__ = ["Authenticate", "Unauthenticated", "access_router", "request_lang"]
+__all__ = ["Authenticate", "ReadinessPages", "Unauthenticated", "access_router", "request_lang"]

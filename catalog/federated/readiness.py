@@ -4,9 +4,10 @@ by whom, how many datasets, the best sheet completeness, the licences and access
 given, whether the consumer (its verified claims, or an unknown participant) can obtain it; with totals: coverage of
 the calcul géo-concepts against the contextualisation ones (counts and percentages), offered and obtainable.
 
-`readiness_report` builds the JSON; `render_readiness` renders it as a self-contained HTML page (Jinja2 template
-shipped in the package, French by default, English with `lang="en"`; no external asset; table captions and header
-scopes; print-friendly)."""
+`readiness_report` builds the JSON; `render_readiness` renders it as an HTML page (Jinja2 template shipped in the
+package, French by default, English with `lang="en"`; table captions and header scopes; print-friendly): a page of
+the catalogue site when given the site's frame (`chrome`, `catalog.web.Chrome`), else a self-contained page (style
+inlined, no external asset)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment
 
 from catalog.geoconcepts import ROLES, GeoConcept
+from catalog.web import Chrome, environment, translator
+from policies.purposes import PURPOSES
 from policies.requester import Requester
 
 from .connectors import iso, utcnow
@@ -170,6 +173,8 @@ _WORDS: dict[str, tuple[str, str]] = {
     "best": ("Meilleur jeu", "Best dataset"),
     "stale": ("collecte en échec", "crawl failing"),
     "language": ("English", "Français"),
+    "formats": ("Autres formats", "Other formats"),
+    "no_purpose": ("— aucune —", "— none —"),
 }
 TEXTS = {lang: {key: pair[i] for key, pair in _WORDS.items()} for i, lang in enumerate(("fr", "en"))}
 DECISION_TEXTS = {
@@ -192,19 +197,20 @@ def _number(lang: str) -> Any:
 
 @cache
 def _environment() -> Environment:
-    return Environment(loader=PackageLoader("catalog.federated", "templates"),
-                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+    return environment(("catalog.federated", "templates"))
 
 
 def render_readiness(report: Mapping[str, Any] | None, *, lang: str = "fr", params: Mapping[str, str] | None = None,
                      use_cases: Mapping[str, Mapping[str, str]] | None = None, error: QueryError | None = None,
                      json_url: str | None = None, switch_url: str | None = None,
-                     form_action: str = "/reports/readiness") -> str:
-    """The report as an HTML page in `lang` (fr or en); with `error`, the page says which parameter is wrong."""
+                     form_action: str = "/reports/readiness", chrome: Chrome | None = None) -> str:
+    """The report as an HTML page in `lang` (fr or en); with `error`, the page says which parameter is wrong. With
+    `chrome`, the page takes the site's frame (navigation, language switch, who is signed in)."""
     lang = "en" if lang == "en" else "fr"
     return _environment().get_template("readiness.html").render(
-        report=report, lang=lang, t=TEXTS[lang], num=_number(lang), decisions=DECISION_TEXTS[lang],
-        params=dict(params or {}),
+        report=report, lang=lang, t=TEXTS[lang], tr=translator(lang), num=_number(lang),
+        decisions=DECISION_TEXTS[lang], params=dict(params or {}), chrome=chrome,
+        purposes=[(p.name, p.label(lang)) for p in PURPOSES.values()],
         use_cases=dict(use_cases or {}), error=error.message(lang) if error is not None else None,
         json_url=json_url, switch_url=switch_url, form_action=form_action)
 
