@@ -34,7 +34,7 @@ from rich.table import Table
 
 from .control.client import ManagementError
 from .demo_data import ENGINEERING_FIRM, REGION
-from .demo_world import MANAGEMENT_TOKEN, DemoWorld, Member
+from .demo_world import MANAGEMENT_TOKEN, PASSPHRASE, DemoWorld, Member
 from .i18n import t
 
 USE_CASE, TERRITORY, PURPOSE = "flood-risk", "44109", "flood-risk-simulation"
@@ -271,6 +271,13 @@ def _urls(world: DemoWorld, lang: str, console: Console) -> dict[str, str]:
         console.print(f"  {name:<18} {url}", highlight=False)
     console.print(t(f"  (consoles et API de gestion : jeton « {MANAGEMENT_TOKEN} »)",
                     f"  (consoles and management API: token '{MANAGEMENT_TOKEN}')", lang), highlight=False)
+    if world.catalogue is not None:
+        command = (f"JNT_KEY_PASSPHRASE='{PASSPHRASE}' jnt participant token --data-dir {world.root / REGION.id} "
+                   f"--audience '{world.catalogue.participant.did}'")
+        console.print(t(f"  Se connecter au catalogue comme la Région : coller le jeton donné par\n    {command}",
+                        f"  Sign in to the catalogue as the Région: paste the token printed by\n    {command}", lang),
+                      highlight=False)
+        urls["sign_in_token_command"] = command
     return urls
 
 
