@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import httpx
 
-from ..control.space import Space
+from ..control.space import Space, wait_for
 from .loopback import Party, agree, publish
 
 
@@ -31,7 +31,9 @@ def test_a_consumer_is_served_while_the_provider_commits_its_start_and_refused_b
         store = provider.connector.plane.store
 
         # The provider back in the moment before its commit: REQUESTED, its start message decided (STARTING).
-        mine = _provider_transfer(provider, consumer.client.get_transfer(started["id"]))
+        view = consumer.client.get_transfer(started["id"])
+        mine = wait_for(lambda: _provider_transfer(provider, view),
+                        lambda t: t.state == "STARTED" and t.intent is None)  # its own commit done
         store.update("transfer", mine.id, mine.version, state="REQUESTED", intent="STARTING",
                      next_attempt_at=None)
         served = httpx.get(edr["endpoint"], headers={"Authorization": f"Bearer {edr['authorization']}"}, timeout=10)
@@ -56,7 +58,9 @@ def test_a_transfer_request_is_accepted_while_the_provider_commits_the_finalizat
         dataset_id = publish(provider, {"type": "file", "path": "a.csv"})
         agreement_id = agree(provider, consumer, dataset_id, territory=None)
         store = provider.connector.plane.store
-        negotiation = store.get("negotiation", store.get_agreement(agreement_id).negotiation_id)
+        # The provider commits FINALIZED on the acknowledgement, a moment after the consumer: wait for it.
+        negotiation = wait_for(lambda: store.get("negotiation", store.get_agreement(agreement_id).negotiation_id),
+                               lambda n: n.state == "FINALIZED" and n.intent is None)
         store.update("negotiation", negotiation.id, negotiation.version, state="VERIFIED", intent="FINALIZING",
                      next_attempt_at=None)  # the moment before the provider commits FINALIZED
         started = consumer.client.start_transfer(agreement_id, format="HttpData-PULL")
